@@ -1,0 +1,1 @@
+"""wirecrawler: the Buitenland section of zeelandnet.nl as deduplicated JSON Lines feeds."""

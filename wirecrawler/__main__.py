@@ -1,0 +1,3 @@
+from wirecrawler.cli import main
+
+raise SystemExit(main())

@@ -1,0 +1,41 @@
+"""``scrapy crawl`` that exits non-zero when the run failed.
+
+Scrapy's own command exits 0 even when every request failed. This one is the same command
+(the project's ``COMMANDS_MODULE`` overrides the built-in by name) with an exit status set
+from ``wirecrawler.extensions.RunOutcome``, so cron and the wrapper can tell.
+"""
+
+from __future__ import annotations
+
+import logging
+
+from scrapy.commands.crawl import Command as ScrapyCrawlCommand
+from scrapy.exceptions import UsageError
+
+from wirecrawler.extensions import RunOutcome
+
+logger = logging.getLogger(__name__)
+
+EXIT_FAILED = 1
+
+
+class Command(ScrapyCrawlCommand):
+    def short_desc(self) -> str:
+        return "Run a spider; exit 1 when the run failed (requests, errors, layout drift, feeds)"
+
+    def run(self, args, opts) -> None:
+        if len(args) != 1:
+            raise UsageError("give exactly one spider name")
+        crawler = self._create_crawler(args[0])
+        self.crawler_process.crawl(crawler, **opts.spargs)
+        self.crawler_process.start()
+        if self.crawler_process.bootstrap_failed:
+            self.exitcode = EXIT_FAILED
+            return
+        outcome = crawler.get_extension(RunOutcome)
+        failures = outcome.failures() if outcome else []
+        if failures:
+            logger.error("Run failed: %s", "; ".join(failures))
+            self.exitcode = EXIT_FAILED
+        else:
+            logger.info("Run succeeded")

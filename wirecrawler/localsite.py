@@ -1,0 +1,76 @@
+"""A small HTTP server for a saved copy of the site, as the portal would serve it.
+
+Used by the demo, the tests and the benchmarks: every crawl here runs against it, never
+against the live site. The URL scheme follows the portal:
+``/nieuws/buitenland?page=N`` is ``nieuws/buitenland@page=N.html`` and ``/nieuws/<slug>``
+is ``nieuws/<slug>.html``. ``SITEDIR/REF`` holds the fixed HTTP ``Date`` value;
+``SITEDIR/DELAY`` (seconds, optional) slows every page response.
+"""
+
+from __future__ import annotations
+
+import time
+from functools import partial
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from urllib.parse import parse_qs, urlsplit
+
+ROBOTS_TXT = b"User-agent: *\nAllow: /\n"
+NOT_FOUND = b"<html><body>Niet gevonden</body></html>"
+
+
+def page_file(root: Path, raw_path: str) -> Path | None:
+    """The file that serves *raw_path* (path and query), or None when there is none."""
+    url = urlsplit(raw_path)
+    name = url.path.strip("/")
+    page = parse_qs(url.query).get("page", ["1"])[0]
+    if page != "1":
+        name += f"@page={page}"
+    if not name or ".." in name.split("/"):
+        return None
+    file = root / f"{name}.html"
+    return file if file.is_file() else None
+
+
+class SiteHandler(BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"
+
+    def __init__(self, *args, root: Path, date: str, delay: float, **kwargs):
+        self.root, self.date, self.delay = root, date, delay
+        super().__init__(*args, **kwargs)
+
+    def do_GET(self) -> None:  # noqa: N802 (http.server's naming)
+        if urlsplit(self.path).path == "/robots.txt":
+            self.send(200, ROBOTS_TXT, "text/plain")
+            return
+        file = page_file(self.root, self.path)
+        if file is None:
+            self.send(404, NOT_FOUND)
+            return
+        if self.delay:
+            time.sleep(self.delay)
+        self.send(200, file.read_bytes())
+
+    def send(self, status: int, body: bytes, ctype: str = "text/html; charset=utf-8") -> None:
+        self.send_response_only(status)
+        self.send_header("Date", self.date)
+        self.send_header("Server", "nginx")
+        self.send_header("Content-Type", ctype)
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def log_message(self, format: str, *args) -> None:  # noqa: A002 (http.server's signature)
+        pass
+
+
+def make_server(root: Path, port: int = 0, host: str = "127.0.0.1") -> ThreadingHTTPServer:
+    """A server for the site in *root*; ``server.server_address[1]`` is its port."""
+    root = Path(root)
+    date = (root / "REF").read_text(encoding="utf-8").strip()
+    delay_file = root / "DELAY"
+    delay = float(delay_file.read_text()) if delay_file.exists() else 0.0
+    handler = partial(SiteHandler, root=root, date=date, delay=delay)
+    server = ThreadingHTTPServer((host, port), handler)
+    server.daemon_threads = True
+    return server

@@ -1,0 +1,66 @@
+"""Item pipelines: sightings become records, then duplicates are dropped before the feeds."""
+
+from __future__ import annotations
+
+import logging
+
+from itemadapter import ItemAdapter
+from scrapy.exceptions import DropItem
+
+from wirecrawler.extensions import SeenStoreExtension
+from wirecrawler.items import Sighting
+from wirecrawler.records import build_record
+
+logger = logging.getLogger(__name__)
+
+
+class RecordPipeline:
+    """Normalises a sighting into a feed record: repaired text, dateline, id and resolved time."""
+
+    def __init__(self, crawler):
+        self.stats = crawler.stats
+
+    @classmethod
+    def from_crawler(cls, crawler):
+        return cls(crawler)
+
+    def process_item(self, item):
+        if not isinstance(item, Sighting):
+            return item
+        built = build_record(item)
+        for problem in built.problems:
+            self.stats.inc_value("wirecrawler/labels_unreadable")
+            logger.warning("Unreadable time label for %s: %s", item.url or item.source_url, problem)
+        self.stats.inc_value(f"wirecrawler/records_built/{built.record.kind}")
+        return built.record
+
+
+class DuplicateRecord(DropItem):
+    """A record whose (kind, id) this run already emitted or a published feed already holds."""
+
+
+class DedupePipeline:
+    """Every (kind, id) once per run, and never again once it reached a published feed."""
+
+    def __init__(self, crawler):
+        self.stats = crawler.stats
+        extension = crawler.get_extension(SeenStoreExtension)
+        self.store = extension.store if extension else None
+        self.emitted: set[tuple[str, str]] = set()
+
+    @classmethod
+    def from_crawler(cls, crawler):
+        return cls(crawler)
+
+    def process_item(self, item):
+        adapter = ItemAdapter(item)
+        key = (adapter["kind"], adapter["id"])
+        if key in self.emitted:
+            self.stats.inc_value("wirecrawler/dropped/duplicate_in_run")
+            raise DuplicateRecord(f"{key[0]} {key[1]} already emitted in this run")
+        if self.store is not None and self.store.contains(*key):
+            self.stats.inc_value("wirecrawler/dropped/seen_before")
+            raise DuplicateRecord(f"{key[0]} {key[1]} already published by an earlier run")
+        self.emitted.add(key)
+        self.stats.inc_value(f"wirecrawler/emitted/{key[0]}")
+        return item

@@ -1,0 +1,61 @@
+"""From a sighting to a feed record: text repair, dateline, identity and time (FEED.md).
+
+Plain Python with no Scrapy import; the record pipeline and the ``parse`` command share it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from wirecrawler.items import Brief, Lead, Record, SeenLabel, Sighting
+from wirecrawler.timeline import LabelError, TimeEvidence, clock_evidence, finest, relative_evidence, utc_iso
+from wirecrawler.wire import clean_text, parse_dateline, story_id
+
+RECORD_CLASSES: dict[str, type[Record]] = {"lead": Lead, "brief": Brief}
+
+
+def story_key(headline: str | None, paragraphs: list[str]) -> str:
+    """A story's id: from its headline, or from its text (dateline removed) when the headline is unknown."""
+    if headline:
+        return story_id(headline)
+    return story_id(parse_dateline(paragraphs[0]).text if paragraphs else "")
+
+
+def evidence_of(seen: SeenLabel) -> TimeEvidence:
+    read = clock_evidence if seen.absolute else relative_evidence
+    return read(seen.label, seen.reference)
+
+
+@dataclass
+class Built:
+    record: Record
+    problems: list[str] = field(default_factory=list)  # labels that could not be read, with where
+
+
+def build_record(sighting: Sighting) -> Built:
+    paragraphs = [clean_text(p) for p in sighting.paragraphs]
+    dateline = parse_dateline(paragraphs[0]) if paragraphs else parse_dateline("")
+    body = [dateline.text, *paragraphs[1:]]
+    problems, evidence = [], []
+    for seen in sighting.labels:
+        try:
+            evidence.append(evidence_of(seen))
+        except LabelError as exc:
+            problems.append(f"{exc} on {seen.source_url}")
+    best = finest(evidence)
+    record = RECORD_CLASSES[sighting.kind](
+        id=sighting.story_id,
+        kind=sighting.kind,
+        headline=clean_text(sighting.headline) if sighting.headline else None,
+        url=sighting.url,
+        section=sighting.section,
+        places=dateline.places,
+        agencies=dateline.agencies,
+        text="\n\n".join(p for p in body if p),
+        published_at=best.published_at if best else None,
+        published_precision=best.precision if best else None,
+        published_label=best.label if best else None,
+        scraped_at=utc_iso(sighting.scraped_at),
+        source_url=sighting.source_url,
+    )
+    return Built(record, problems)

@@ -1,0 +1,31 @@
+"""Every CSS selector the project uses on the portal's pages, in one place.
+
+A layout change on the site is a change to this file alone (SITE.md, "Page parts").
+"""
+
+# Section listing (/nieuws/buitenland?page=N); the more-news list of an article shares the row markup.
+LISTING_ROWS = "main > ul.news-list > li.news-list__item"
+MORE_NEWS_ROWS = "section.more-news ul.news-list > li.news-list__item"
+MORE_NEWS_TITLE = "section.more-news .more-news__title::text"
+ROW_LINK = "a.news-list__link"
+ROW_HREF = "a.news-list__link::attr(href)"
+ROW_HEADLINE = "a.news-list__link::attr(title)"
+ROW_TEXT = "p.news-list__text ::text"
+ROW_TIME = "span.news-list__time ::text"
+NEXT_PAGE = "nav.pager a.pager__next[rel=next]::attr(href)"
+
+# Net binnen: the newest stories of all sections, on every page.
+NET_BINNEN_ROWS = "section.net-binnen li > a"
+NET_BINNEN_SECTION = "span.net-binnen__cat ::text"
+NET_BINNEN_TIME = "span.net-binnen__time ::text"
+NET_BINNEN_TITLE = "span.net-binnen__title ::text"
+
+# Article page.
+ARTICLE = "article.article"
+ARTICLE_HEADLINE = "h1.article__title ::text"
+ARTICLE_PARAGRAPHS = "div.article__body > p:not(.article__related)"
+BREADCRUMB_LINKS = "nav.breadcrumb a ::text"
+
+# Text nodes of a paragraph, without scripts and styles that may be injected into it.
+PARAGRAPH_TEXT = "::text"
+PARAGRAPH_TEXT_XPATH = ".//text()[not(ancestor::script) and not(ancestor::style)]"
