@@ -4,11 +4,13 @@ Used by the demo, the tests and the benchmarks: every crawl here runs against it
 against the live site. The URL scheme follows the portal:
 ``/nieuws/buitenland?page=N`` is ``nieuws/buitenland@page=N.html`` and ``/nieuws/<slug>``
 is ``nieuws/<slug>.html``. ``SITEDIR/REF`` holds the fixed HTTP ``Date`` value;
-``SITEDIR/DELAY`` (seconds, optional) slows every page response.
+``SITEDIR/DELAY`` (seconds, optional) slows every page response. With an access log, every
+request is appended to it as one line, "STATUS PATH", so tests can see what a crawl fetched.
 """
 
 from __future__ import annotations
 
+import threading
 import time
 from functools import partial
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -32,11 +34,21 @@ def page_file(root: Path, raw_path: str) -> Path | None:
     return file if file.is_file() else None
 
 
+class AccessLog:
+    def __init__(self, path: Path):
+        self.path = Path(path)
+        self._lock = threading.Lock()
+
+    def write(self, line: str) -> None:
+        with self._lock, self.path.open("a", encoding="utf-8") as log:
+            log.write(line + "\n")
+
+
 class SiteHandler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
 
-    def __init__(self, *args, root: Path, date: str, delay: float, **kwargs):
-        self.root, self.date, self.delay = root, date, delay
+    def __init__(self, *args, root: Path, date: str, delay: float, access_log: AccessLog | None, **kwargs):
+        self.root, self.date, self.delay, self.access_log = root, date, delay, access_log
         super().__init__(*args, **kwargs)
 
     def do_GET(self) -> None:  # noqa: N802 (http.server's naming)
@@ -52,6 +64,8 @@ class SiteHandler(BaseHTTPRequestHandler):
         self.send(200, file.read_bytes())
 
     def send(self, status: int, body: bytes, ctype: str = "text/html; charset=utf-8") -> None:
+        if self.access_log is not None:
+            self.access_log.write(f"{status} {self.path}")
         self.send_response_only(status)
         self.send_header("Date", self.date)
         self.send_header("Server", "nginx")
@@ -64,13 +78,16 @@ class SiteHandler(BaseHTTPRequestHandler):
         pass
 
 
-def make_server(root: Path, port: int = 0, host: str = "127.0.0.1") -> ThreadingHTTPServer:
+def make_server(
+    root: Path, port: int = 0, host: str = "127.0.0.1", access_log: Path | None = None
+) -> ThreadingHTTPServer:
     """A server for the site in *root*; ``server.server_address[1]`` is its port."""
     root = Path(root)
     date = (root / "REF").read_text(encoding="utf-8").strip()
     delay_file = root / "DELAY"
     delay = float(delay_file.read_text()) if delay_file.exists() else 0.0
-    handler = partial(SiteHandler, root=root, date=date, delay=delay)
+    log = AccessLog(access_log) if access_log else None
+    handler = partial(SiteHandler, root=root, date=date, delay=delay, access_log=log)
     server = ThreadingHTTPServer((host, port), handler)
     server.daemon_threads = True
     return server

@@ -21,8 +21,8 @@ SECTION = "Buitenland"
 class Row:
     """A story's row in a news list: the section listing or an article's "Meer uit" list."""
 
-    headline: str
-    url: str
+    headline: str | None  # None in flattened page text, which loses the row's link
+    url: str | None
     teaser: str
     label: str | None
 
@@ -40,13 +40,14 @@ class ClockRow:
 @dataclass(frozen=True)
 class Article:
     headline: str
-    url: str
+    url: str | None
     paragraphs: list[str]
 
 
 @dataclass
 class Page:
     url: str
+    kind: str = "listing"  # or "article"
     rows: list[Row] = field(default_factory=list)
     clock_rows: list[ClockRow] = field(default_factory=list)
     next_page: str | None = None
@@ -125,6 +126,7 @@ def parse_page(html: str, url: str) -> Page:
     page = Page(url=url)
     page.clock_rows = _clock_rows(doc, page)
     if is_article(doc):
+        page.kind = "article"
         page.section = _article_section(doc)
         page.article = _article(doc, page)
         page.rows = _rows(doc, selectors.MORE_NEWS_ROWS, page)

@@ -39,7 +39,7 @@ EXTENSIONS = {
     "wirecrawler.extensions.RunOutcome": 110,
 }
 
-# --- Feeds (FEED.md): one file per kind and run; -O/-o replace these as Scrapy does.
+# --- Feeds (FEED.md): one file per kind and run. Scrapy merges -O/-o into FEEDS: they add a file.
 FEED_STORAGES = {"file": "wirecrawler.feeds.AtomicFileFeedStorage", "": "wirecrawler.feeds.AtomicFileFeedStorage"}
 FEED_URI_PARAMS = "wirecrawler.feeds.uri_params"
 FEED_EXPORT_ENCODING = "utf-8"

@@ -11,7 +11,7 @@ from collections import defaultdict
 from datetime import datetime, timedelta
 
 from wirecrawler.items import SeenLabel, Sighting
-from wirecrawler.pages import SECTION, Article, ClockRow, Row
+from wirecrawler.pages import SECTION, Article, ClockRow, Page, Row, belongs_to_section
 from wirecrawler.records import story_key
 from wirecrawler.timeline import LabelError, relative_evidence
 
@@ -57,7 +57,7 @@ class StoryBook:
         if row.section == SECTION:
             self._note_label(story_key(row.headline, []), SeenLabel(row.label, True, reference, source_url))
 
-    def add_article(self, article: Article, reference: datetime) -> str:
+    def add_article(self, article: Article, reference: datetime, source_url: str) -> str:
         """An article page of our section: the lead. Returns the story id."""
         story = story_key(article.headline, article.paragraphs)
         self._sightings.setdefault(
@@ -69,11 +69,27 @@ class StoryBook:
                 url=article.url,
                 paragraphs=list(article.paragraphs),
                 section=SECTION,
-                source_url=article.url,
+                source_url=source_url,
                 scraped_at=reference,
             ),
         )
         return story
+
+    def add_page(self, page: Page, reference: datetime) -> list[tuple[Row, str]]:
+        """Everything a page shows; returns its listing rows with their story ids.
+
+        An article page of another section gives nothing but its Net binnen times.
+        """
+        for clock_row in page.clock_rows:
+            self.add_clock_row(clock_row, reference, page.url)
+        if page.kind == "listing":
+            return [(row, self.add_row(row, reference, page.url, from_listing=True)) for row in page.rows]
+        if belongs_to_section(page):
+            if page.article is not None:
+                self.add_article(page.article, reference, page.url)
+            for row in page.rows:
+                self.add_row(row, reference, page.url, from_listing=False)
+        return []
 
     def release(self) -> list[Sighting]:
         """Every sighting, each with all the labels seen for its story, and empty the book."""

@@ -103,18 +103,14 @@ class BuitenlandSpider(scrapy.Spider):
             logger.warning("Malformed part of %s: %s", response.url, problem)
         return page
 
-    def _note_clock_rows(self, page: Page, reference: datetime) -> None:
-        for row in page.clock_rows:
-            self.book.add_clock_row(row, reference, page.url)
-
     def parse_listing(self, response):
         self._inc("pages/listing")
         page = self._read(response)
         if page is None:
             return
         reference = self._reference(response)
-        self._note_clock_rows(page, reference)
-        if not page.rows:
+        rows = self.book.add_page(page, reference)
+        if not rows:
             self._inc("layout_drift")
             logger.error(
                 "Listing page %s has no rows (%d bytes): has the layout changed? Check wirecrawler/selectors.py",
@@ -122,13 +118,12 @@ class BuitenlandSpider(scrapy.Spider):
                 len(response.body),
             )
             return
-        self._inc("rows/listing", len(page.rows))
-        for row in page.rows:
-            story = self.book.add_row(row, reference, response.url, from_listing=True)
+        self._inc("rows/listing", len(rows))
+        for row, story in rows:
             if self.seen_store is not None and self.seen_store.contains("lead", story):
                 self._inc("articles_already_seen")
-                continue
-            yield self._request(row.url, "article", self.parse_article)
+            else:
+                yield self._request(row.url, "article", self.parse_article)
         number = response.meta.get("page_number", 1)
         if page.next_page is None:
             logger.info("Listing page %d (%s) has no next page", number, response.url)
@@ -144,20 +139,15 @@ class BuitenlandSpider(scrapy.Spider):
         page = self._read(response)
         if page is None:
             return
-        reference = self._reference(response)
-        self._note_clock_rows(page, reference)
-        if not belongs_to_section(page):
+        if page.kind != "article" or not belongs_to_section(page):
             self._inc("articles_other_section")
-            logger.warning("Article %s is in section %r, not ours; skipped", response.url, page.section)
+            logger.warning("Page %s is not an article of our section (%r); skipped", response.url, page.section)
             return
         if page.article is None:
             self._inc("pages_malformed")
             logger.warning("Article page %s yielded no lead (see the malformed parts above)", response.url)
-        else:
-            self.book.add_article(page.article, reference)
         self._inc("rows/more_news", len(page.rows))
-        for row in page.rows:
-            self.book.add_row(row, reference, response.url, from_listing=False)
+        self.book.add_page(page, self._reference(response))
 
     def request_failed(self, failure):
         request = failure.request

@@ -1,0 +1,140 @@
+"""End-to-end helpers: a local site server and ``scrapy crawl`` runs, each a real subprocess.
+
+Crawls run as subprocesses because Scrapy's reactor cannot be restarted inside pytest.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+SAMPLE_SITE = ROOT / "sample_site"
+CRAWL_TIMEOUT = 120
+
+
+class Served(str):
+    """A served site's base URL, with the server's access log."""
+
+    access_log: Path
+
+    def requested(self) -> list[str]:
+        """The paths requested so far, in order, each with its status: "200 /nieuws/buitenland"."""
+        return self.access_log.read_text().splitlines() if self.access_log.exists() else []
+
+
+@contextmanager
+def served(site: Path, access_log: Path | None = None):
+    """Serves *site* with ``python -m wirecrawler serve``; yields its base URL as a ``Served``."""
+    access_log = access_log or Path(tempfile.mkdtemp()) / "access.log"
+    server = subprocess.Popen(
+        [sys.executable, "-m", "wirecrawler", "serve", str(site), "--access-log", str(access_log)],
+        cwd=ROOT,
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        port = int(server.stdout.readline())
+        url = Served(f"http://127.0.0.1:{port}")
+        url.access_log = access_log
+        yield url
+    finally:
+        server.terminate()
+        server.wait(timeout=10)
+        server.stdout.close()
+
+
+def read_jsonl(path: Path) -> list[dict]:
+    return [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
+
+
+@dataclass
+class Crawl:
+    returncode: int
+    log: str
+    feed_dir: Path
+    output: Path | None = None
+    files: dict[str, list[Path]] = field(default_factory=dict)
+
+    def records(self) -> list[dict]:
+        """Every record the run published: its -O file, or its per-kind feed files."""
+        if self.output is not None:
+            return read_jsonl(self.output) if self.output.exists() else []
+        return [r for paths in self.files.values() for path in paths for r in read_jsonl(path)]
+
+
+def crawl(base_url: str, state: Path, *args: str, output: Path | None = None, env: dict | None = None) -> Crawl:
+    """One ``scrapy crawl buitenland`` run against *base_url* with its state and feeds under *state*.
+
+    Feed files of earlier runs in the same *state* are not reported again.
+    """
+    feed_dir = state / "feeds"
+    before = set(feed_dir.rglob("*.jsonl")) if feed_dir.exists() else set()
+    command = [
+        sys.executable, "-m", "scrapy", "crawl", "buitenland",
+        "-a", f"start_url={base_url}/nieuws/buitenland",
+        "-s", f"WIRECRAWLER_STATE_DIR={state / 'state'}",
+        "-s", f"WIRECRAWLER_FEED_DIR={feed_dir}",
+        "-s", "DOWNLOAD_DELAY=0",
+        "-s", "AUTOTHROTTLE_ENABLED=False",
+        *args,
+    ]  # fmt: skip
+    if output is not None:
+        command += ["-O", str(output)]
+    done = subprocess.run(
+        command,
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=CRAWL_TIMEOUT,
+        env={**os.environ, **(env or {})},
+    )
+    new = sorted(set(feed_dir.rglob("*.jsonl")) - before) if feed_dir.exists() else []
+    files = {kind: [p for p in new if p.parent.name == f"{kind}s"] for kind in ("lead", "brief")}
+    return Crawl(done.returncode, done.stderr, feed_dir, output, files)
+
+
+def copy_site(site: Path, into: Path) -> Path:
+    shutil.copytree(site, into)
+    return into
+
+
+def by_key(records: list[dict]) -> dict[tuple[str, str], dict]:
+    return {(r["kind"], r["id"]): r for r in records}
+
+
+def url_path(url: str | None) -> str | None:
+    return "/" + url.split("/", 3)[3] if url and url.count("/") >= 3 else url
+
+
+CONTRACT_FIELDS = [
+    "headline", "url", "section", "places", "agencies", "text",
+    "published_at", "published_precision", "published_label",
+]  # fmt: skip
+
+
+def differences(got: list[dict], expected: list[dict]) -> list[str]:
+    """Every way *got* differs from *expected*, record by record (URLs compared by path)."""
+    problems = []
+    have, want = by_key(got), by_key(expected)
+    if len(have) != len(got):
+        problems.append(f"{len(got) - len(have)} records emitted more than once")
+    for key, record in want.items():
+        if key not in have:
+            problems.append(f"missing {key[0]} {record['headline']!r}")
+            continue
+        for name in CONTRACT_FIELDS:
+            mine, theirs = have[key].get(name), record[name]
+            if name == "url":
+                mine, theirs = url_path(mine), url_path(theirs)
+            if mine != theirs:
+                problems.append(f"{key[0]} {record['headline']!r}: {name} is {mine!r}, expected {theirs!r}")
+    problems += [f"extra {key[0]} {have[key]['headline']!r}" for key in have if key not in want]
+    return problems
