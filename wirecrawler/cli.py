@@ -22,6 +22,12 @@ def serve(args: argparse.Namespace) -> int:
     return 0
 
 
+def demo(args: argparse.Namespace) -> int:
+    from wirecrawler.demo import run_demo
+
+    return run_demo(Path(args.site), Path(args.out))
+
+
 def looks_like_html(text: str) -> bool:
     head = text.lstrip()[:512].lower()
     return head.startswith("<") or "<html" in head
@@ -69,6 +75,11 @@ def build_parser() -> argparse.ArgumentParser:
     serve_cmd.add_argument("--port", type=int, default=0, help="port (default: a free one, printed first)")
     serve_cmd.add_argument("--access-log", type=Path, help="append one line per request to this file")
     serve_cmd.set_defaults(handler=serve)
+
+    demo_cmd = commands.add_parser("demo", help="crawl a saved site served locally, twice, and show the feeds")
+    demo_cmd.add_argument("--site", default="sample_site", help="site directory (default: sample_site)")
+    demo_cmd.add_argument("--out", default="demo", help="state and feeds go here; emptied first (default: demo)")
+    demo_cmd.set_defaults(handler=demo)
 
     parse_cmd = commands.add_parser("parse", help="print the records of a saved page as JSON Lines")
     parse_cmd.add_argument("file", help="saved HTML of a listing or article page, or flattened page text")
