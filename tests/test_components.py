@@ -1,0 +1,136 @@
+"""Components as Scrapy builds them (``get_crawler``), on a real SQLite seen store."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+import pytest
+from itemadapter import ItemAdapter
+from scrapy.utils.project import get_project_settings
+from scrapy.utils.reactor import install_reactor
+from scrapy.utils.test import get_crawler
+
+from wirecrawler.extensions import RunOutcome, SeenStoreExtension
+from wirecrawler.items import Brief, Lead, SeenLabel, Sighting
+from wirecrawler.pipelines import DedupePipeline, DuplicateRecord, RecordPipeline
+from wirecrawler.spiders.buitenland import BuitenlandSpider
+
+# get_crawler() wants the reactor the project runs with; no crawl is started in this process.
+install_reactor("twisted.internet.asyncioreactor.AsyncioSelectorReactor")
+
+REF = datetime(2026, 11, 24, 10, 0, tzinfo=UTC)
+
+
+@pytest.fixture
+def crawler(tmp_path):
+    settings = get_project_settings().copy_to_dict()
+    settings["SEEN_STORE"] = f"sqlite:///{tmp_path / 'seen.sqlite3'}"
+    crawler = get_crawler(BuitenlandSpider, settings)
+    yield crawler
+    crawler.get_extension(SeenStoreExtension).store.close()
+
+
+def sighting(kind="lead", labels=(), headline="Israƫlische krijgsmacht voert nieuwe aanvalsgolf uit op Teheran"):
+    return Sighting(
+        kind=kind,
+        story_id="b15828a769adad44479d1a44a89e0487",
+        headline=headline,
+        url="http://127.0.0.1/nieuws/israelische-krijgsmacht-voert-nieuwe-aanvalsgolf-uit-op-teheran",
+        paragraphs=["TEHERAN (ANP) - De  Israƫlische\n krijgsmacht zegt.", "Tweede alinea."],
+        section="Buitenland",
+        source_url="http://127.0.0.1/nieuws/buitenland",
+        scraped_at=REF,
+        labels=list(labels),
+    )
+
+
+def test_record_pipeline_builds_a_lead_with_the_finest_time(crawler):
+    pipeline = RecordPipeline.from_crawler(crawler)
+    labels = [
+        SeenLabel("10 uur geleden", False, REF, "http://127.0.0.1/nieuws/buitenland"),
+        SeenLabel("1:00", True, REF, "http://127.0.0.1/nieuws/buitenland"),
+    ]
+    record = ItemAdapter(pipeline.process_item(sighting(labels=labels)))
+    assert isinstance(record.item, Lead)
+    assert record.asdict() == {
+        "id": "b15828a769adad44479d1a44a89e0487",
+        "kind": "lead",
+        "headline": "Israëlische krijgsmacht voert nieuwe aanvalsgolf uit op Teheran",
+        "url": "http://127.0.0.1/nieuws/israelische-krijgsmacht-voert-nieuwe-aanvalsgolf-uit-op-teheran",
+        "section": "Buitenland",
+        "places": ["TEHERAN"],
+        "agencies": ["ANP"],
+        "text": "De Israëlische krijgsmacht zegt.\n\nTweede alinea.",
+        "published_at": "2026-11-24T01:00:00+01:00",
+        "published_precision": "minute",
+        "published_label": "1:00",
+        "scraped_at": "2026-11-24T10:00:00Z",
+        "source_url": "http://127.0.0.1/nieuws/buitenland",
+    }
+    assert crawler.stats.get_value("wirecrawler/records_built/lead") == 1
+
+
+def test_record_pipeline_counts_unreadable_labels_and_keeps_the_record(crawler):
+    pipeline = RecordPipeline.from_crawler(crawler)
+    labels = [SeenLabel("999999 jaar geleden", False, REF, "http://127.0.0.1/nieuws/buitenland")]
+    record = pipeline.process_item(sighting(kind="brief", labels=labels))
+    assert isinstance(record, Brief)
+    assert (record.published_at, record.published_precision, record.published_label) == (None, None, None)
+    assert crawler.stats.get_value("wirecrawler/labels_unreadable") == 1
+
+
+def test_dedupe_drops_repeats_within_the_run(crawler):
+    records, dedupe = RecordPipeline.from_crawler(crawler), DedupePipeline.from_crawler(crawler)
+    lead = records.process_item(sighting())
+    assert dedupe.process_item(lead) is lead
+    with pytest.raises(DuplicateRecord, match="already emitted in this run"):
+        dedupe.process_item(records.process_item(sighting()))
+    # The brief of the same story is another (kind, id): it passes.
+    brief = records.process_item(sighting(kind="brief"))
+    assert dedupe.process_item(brief) is brief
+    assert crawler.stats.get_value("wirecrawler/dropped/duplicate_in_run") == 1
+
+
+def test_dedupe_drops_what_a_published_feed_already_holds(crawler):
+    store = crawler.get_extension(SeenStoreExtension).store
+    store.commit([("lead", "b15828a769adad44479d1a44a89e0487")])
+    records, dedupe = RecordPipeline.from_crawler(crawler), DedupePipeline.from_crawler(crawler)
+    with pytest.raises(DuplicateRecord, match="published by an earlier run"):
+        dedupe.process_item(records.process_item(sighting()))
+    brief = records.process_item(sighting(kind="brief"))
+    assert dedupe.process_item(brief) is brief
+    assert crawler.stats.get_value("wirecrawler/dropped/seen_before") == 1
+
+
+def test_run_outcome_names_every_cause(crawler):
+    outcome = crawler.get_extension(RunOutcome)
+    outcome.spider_closed(spider=None, reason="finished")
+    assert outcome.failures() == []
+    crawler.stats.set_value("wirecrawler/requests_failed", 2)
+    crawler.stats.set_value("wirecrawler/layout_drift", 1)
+    crawler.stats.set_value("feedexport/failed_count/AtomicFileFeedStorage", 1)
+    outcome.spider_closed(spider=None, reason="shutdown")
+    assert outcome.failures() == [
+        "2 requests failed",
+        "1 listing pages had no rows (layout drift)",
+        "1 feeds could not be stored (feedexport/failed_count/AtomicFileFeedStorage)",
+        "the spider closed with reason 'shutdown'",
+    ]
+
+
+@pytest.mark.parametrize(
+    ("arguments", "message"),
+    [
+        ({"start_url": "ftp://example.org/"}, "start_url must be an http"),
+        ({"max_pages": "0"}, "max_pages must be a positive number"),
+        ({"max_age_hours": "soon"}, "max_age_hours must be a positive number"),
+    ],
+)
+def test_spider_refuses_bad_arguments(arguments, message):
+    with pytest.raises(ValueError, match=message):
+        BuitenlandSpider(**arguments)
+
+
+def test_spider_allows_the_start_url_host_only():
+    spider = BuitenlandSpider(start_url="http://127.0.0.1:8080/nieuws/buitenland", max_pages="3")
+    assert (spider.allowed_domains, spider.max_pages) == (["127.0.0.1"], 3)
