@@ -7,21 +7,21 @@ the target, which is fsynced and renamed over the target when the feed is stored
 
 from __future__ import annotations
 
-import logging
 import os
 import shutil
 import tempfile
+from functools import cached_property
 from pathlib import Path
 from typing import IO, Any
 
-from scrapy.extensions.feedexport import FileFeedStorage
+from scrapy.extensions.feedexport import FileFeedStorage, ItemFilter
+from scrapy.utils.misc import load_object
 
+from wirecrawler.atomicfile import create_exclusively, fsync_dir, temp_path_beside
 from wirecrawler.config import WireConfig
-
-logger = logging.getLogger(__name__)
-
-TEMP_PREFIX = ".tmp-"  # readers skip names starting with a dot
-
+from wirecrawler.extensions import SeenStoreExtension
+from wirecrawler.faults import crash_point
+from wirecrawler.safety import feed_uri_params
 
 def run_stamp(started) -> str:
     """ "2026-11-24T10-00-00Z": a run's UTC start, safe in a file name."""
@@ -29,17 +29,10 @@ def run_stamp(started) -> str:
 
 
 def uri_params(params: dict[str, Any], spider) -> dict[str, Any]:
-    """``FEED_URI_PARAMS``: adds ``%(feed_dir)s`` and ``%(run_start)s`` to the feed URI parameters."""
+    """``FEED_URI_PARAMS``: ``%(feed_dir)s`` and ``%(run_start)s``, and of Scrapy's parameters only
+    those that cannot name a path (``wirecrawler.safety.feed_uri_params``)."""
     config = WireConfig.from_settings(spider.settings)
-    return {**params, "feed_dir": str(config.feed_dir), "run_start": run_stamp(spider.run_started)}
-
-
-def _fsync_dir(path: Path) -> None:
-    fd = os.open(path, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
+    return feed_uri_params(params, feed_dir=str(config.feed_dir), run_start=run_stamp(spider.run_started))
 
 
 class AtomicFileFeedStorage(FileFeedStorage):
@@ -47,16 +40,45 @@ class AtomicFileFeedStorage(FileFeedStorage):
 
     With ``overwrite`` off (``-o``, and the per-kind feeds), the published file is the old
     content followed by the new items, still replaced in one rename.
+
+    With the seen store on, every step is journaled in it first (``wirecrawler.seen``): the
+    temporary file before it is created, its (kind, id) pairs before the rename. That is what
+    lets the next start settle a crawl killed anywhere in between.
     """
 
     published = False
+    crawler = None
+
+    def __init__(self, uri: str, *, feed_options: dict[str, Any] | None = None):
+        super().__init__(uri, feed_options=feed_options)
+        # The same filter the feed exporter gives this feed's slot: which records the file holds.
+        self.item_filter: ItemFilter = load_object((feed_options or {}).get("item_filter", ItemFilter))(feed_options)
+
+    @classmethod
+    def from_crawler(cls, crawler, uri: str, *, feed_options: dict[str, Any] | None = None):
+        storage = cls(uri, feed_options=feed_options)
+        storage.crawler = crawler
+        return storage
+
+    @cached_property
+    def journal(self) -> SeenStoreExtension | None:
+        """The seen store's feed journal; None when the store is off (then there is no journal)."""
+        extension = self.crawler.get_extension(SeenStoreExtension) if self.crawler is not None else None
+        return extension if extension is not None and extension.store is not None else None
 
     def open(self, spider) -> IO[bytes]:
         target = Path(self.path)
         target.parent.mkdir(parents=True, exist_ok=True)
-        fd, temp = tempfile.mkstemp(prefix=f"{TEMP_PREFIX}{target.name}.", dir=target.parent)
-        self.temp_path = Path(temp)
-        return os.fdopen(fd, "w+b")
+        self.temp_path = temp_path_beside(target)
+        if self.journal is not None:
+            self.journal.feed_file_begun(self.temp_path, target)
+        try:
+            file = create_exclusively(self.temp_path)
+        except BaseException:
+            self._abandon()
+            raise
+        crash_point("feed_temp_created")
+        return file
 
     def store(self, file: IO[bytes]) -> None:
         target = Path(self.path)
@@ -66,13 +88,26 @@ class AtomicFileFeedStorage(FileFeedStorage):
             file.flush()
             os.fsync(file.fileno())
             file.close()
+            # The journal is about to take the temporary file's existence as proof that the
+            # rename did not happen: its name must survive a power cut first.
+            fsync_dir(target.parent)
+            if self.journal is not None:
+                self.journal.feed_file_complete(self)
+            crash_point("before_feed_rename")
             os.replace(self.temp_path, target)
-            _fsync_dir(target.parent)
         except BaseException:
             file.close()
-            self.temp_path.unlink(missing_ok=True)
+            self._abandon()
             raise
         self.published = True
+        crash_point("after_feed_rename")
+        fsync_dir(target.parent)
+
+    def _abandon(self) -> None:
+        if self.journal is not None:
+            self.journal.feed_file_abandoned(self.temp_path)
+        else:
+            self.temp_path.unlink(missing_ok=True)
 
     def _prepend(self, target: Path, file: IO[bytes]) -> None:
         """Old content first, then what this run wrote: the appended feed, in the temporary file."""

@@ -6,13 +6,19 @@ the ``parse`` command and the tests share them.
 
 from __future__ import annotations
 
+import codecs
+import re
 from dataclasses import dataclass, field
-from urllib.parse import urldefrag, urljoin
+from functools import cache
+from urllib.parse import urldefrag, urljoin, urlsplit
 
+from lxml import etree
 from parsel import Selector
+from parsel.csstranslator import css2xpath
+from w3lib.encoding import html_body_declared_encoding, http_content_type_encoding
 
 from wirecrawler import selectors
-from wirecrawler.wire import clean_text
+from wirecrawler.wire import clean_text, dateline_doubt, strip_markup
 
 SECTION = "Buitenland"
 
@@ -54,37 +60,200 @@ class Page:
     article: Article | None = None
     section: str | None = None  # the section an article page names; None when it names none
     problems: list[str] = field(default_factory=list)  # malformed parts, each said with its reason
+    # Flawed parts read anyway (repaired, or kept as plain text), each said with its reason.
+    irregular: list[str] = field(default_factory=list)
+    fault: str | None = None  # why the whole page is unreadable (empty, binary, truncated); it then shows nothing
+    built_in_browser: bool = False  # ships the data a script builds its content from (needs RENDER=1)
 
 
 def _absolute(base: str, href: str) -> str:
     return urldefrag(urljoin(base, href.strip())).url
 
 
-def _text(node: Selector) -> str:
-    return clean_text(" ".join(node.xpath(selectors.PARAGRAPH_TEXT_XPATH).getall()))
+_WEB_SCHEMES = ("http", "https")
+_DEFAULT_PORTS = {"http": 80, "https": 443}
+
+
+def site_of(url: str) -> tuple[str | None, int | None] | None:
+    """The site a URL is on: its host, and its port unless that is the scheme's default (so
+    http and https of one host are one site). None when the URL has no valid port."""
+    parts = urlsplit(url)
+    try:
+        port = parts.port
+    except ValueError:
+        return None
+    return parts.hostname, None if port == _DEFAULT_PORTS.get(parts.scheme) else port
+
+
+def _link_fault(page_url: str, link: str) -> str | None:
+    """Why a row's link is no story of the page's site; None when it is one.
+
+    Only pages fetched over the web are judged: links in a saved file (the ``parse`` command
+    without ``--url``) resolve to file URLs and are taken as they are.
+    """
+    if urlsplit(page_url).scheme not in _WEB_SCHEMES:
+        return None
+    if urlsplit(link).scheme not in _WEB_SCHEMES:
+        return f"links to a non-web address: {link}"
+    if site_of(link) is None or site_of(link) != site_of(page_url):
+        return f"links off the site: {link}"
+    if link == urldefrag(page_url).url:
+        return "links to the page itself"
+    return None
+
+
+def _undecodable(headline: str) -> str | None:
+    # A replacement character stands for bytes no charset could read: such a headline would
+    # give the story a different id from the one it has when read right.
+    return f"headline holds undecodable characters: {headline!r}" if "\ufffd" in headline else None
+
+
+# Control characters other than tab, line feed, form feed and carriage return are no text.
+_CONTROL = re.compile(r"[\x01-\x08\x0b\x0e-\x1f\x7f]")
+_ESCAPED_BYTES = re.compile("[\udc80-\udcff]+")  # bytes that were not UTF-8, kept by surrogateescape
+# A page the server sent whole closes its html element near the end.
+_HTML_END = re.compile(r"</html\s*>", re.IGNORECASE)
+_HTML_END_WINDOW = 8192
+# Code inside text elements (an injected script in a headline or paragraph) is no text. Code
+# elsewhere (ad slots, data blobs) is left alone: nothing reads it. These are HTML's own
+# element names, not the portal's layout, so they are not in the selectors module.
+_CODE_IN_TEXT = (
+    "//*[self::script or self::style or self::noscript or self::template]"
+    "[ancestor::p or ancestor::a or ancestor::span or ancestor::h1 or ancestor::h2 or ancestor::h3]"
+)
+
+
+@dataclass(frozen=True)
+class Decoded:
+    text: str | None  # None when the bytes are no HTML page
+    fault: str | None = None  # why not
+    repairs: tuple[str, ...] = ()  # what was mended on the way, each with why
+
+
+def _codec(name: str | None) -> str | None:
+    try:
+        return codecs.lookup(name).name if name else None
+    except LookupError:
+        return None
+
+
+def _from_windows_1252(match: re.Match) -> str:
+    return bytes(ord(c) - 0xDC00 for c in match[0]).decode("cp1252", errors="replace")
+
+
+def decode_html(body: bytes, content_type: str | None = None) -> Decoded:
+    """The text of an HTML response, read the way the portal writes it: UTF-8.
+
+    A declared charset (the Content-Type header, else a ``<meta>``) that bytes valid as UTF-8
+    contradict is wrong: other text is all but never valid UTF-8 by accident. Bytes that are
+    not UTF-8, in a page that declares UTF-8 or nothing, are read as Windows-1252 (what pasted
+    text brings in); a page that declares another charset and decodes in it is read in it.
+    An empty body, or one with NUL bytes (binary data), is no page.
+    """
+    if not body.strip():
+        return Decoded(None, f"empty page ({len(body)} bytes)")
+    if b"\x00" in body:
+        return Decoded(None, "binary data, not HTML (the body holds NUL bytes)")
+    body = body.removeprefix(codecs.BOM_UTF8)
+    declared = _codec(http_content_type_encoding(content_type or "") or html_body_declared_encoding(body))
+    repairs = []
+    try:
+        text = body.decode("utf-8")
+    except UnicodeDecodeError:
+        text = None
+    if text is not None and not body.isascii():
+        if declared is None:
+            repairs.append("declares no charset; read as UTF-8")
+        elif declared != "utf-8":
+            repairs.append(f"declares charset {declared}, but the bytes are UTF-8; read as UTF-8")
+    if text is None and declared not in (None, "utf-8"):
+        try:
+            text = body.decode(declared)
+        except UnicodeDecodeError:
+            text = None
+    if text is None:
+        escaped = body.decode("utf-8", errors="surrogateescape")
+        count = sum(len(run) for run in _ESCAPED_BYTES.findall(escaped))
+        text = _ESCAPED_BYTES.sub(_from_windows_1252, escaped)
+        repairs.append(f"{count} bytes are not UTF-8; read as Windows-1252")
+    text, controls = _CONTROL.subn("", text)
+    if controls:
+        repairs.append(f"{controls} control characters removed")
+    return Decoded(text, None, tuple(repairs))
+
+
+def read_page(body: bytes, url: str, content_type: str | None = None) -> Page:
+    """A page from the bytes of a response: decoded (``decode_html``), then parsed (``parse_page``)."""
+    decoded = decode_html(body, content_type)
+    if decoded.text is None:
+        return Page(url=url, fault=decoded.fault)
+    page = parse_page(decoded.text, url)
+    page.irregular[:0] = decoded.repairs
+    return page
+
+
+def _drop_code_in_text(doc: Selector, page: Page) -> None:
+    code = doc.xpath(_CODE_IN_TEXT)
+    for node in code:
+        node.drop()
+    if code:
+        page.irregular.append(f"{len(code)} script or style elements inside text ignored")
+
+
+# Rows and paragraphs come many to a page, so their parts are read with each selector compiled
+# once and run on the lxml nodes directly: wrapping every node and string in a parsel Selector
+# was most of the parse time (bench/README.md, "Parse cost").
+@cache
+def _query(query: str, xpath: bool = False) -> etree.XPath:
+    return etree.XPath(query if xpath else css2xpath(query), smart_strings=False)
+
+
+def _first(node: etree._Element, css: str) -> str | None:
+    found = _query(css)(node)
+    return found[0] if found else None
+
+
+def _joined(node: etree._Element, css: str, xpath: bool = False) -> str:
+    return clean_text(" ".join(_query(css, xpath)(node)))
+
+
+def _text(node: etree._Element) -> str:
+    return _joined(node, selectors.PARAGRAPH_TEXT_XPATH, xpath=True)
 
 
 def _rows(doc: Selector, css: str, page: Page) -> list[Row]:
     rows = []
-    for number, node in enumerate(doc.css(css), start=1):
-        href = node.css(selectors.ROW_HREF).get()
-        headline = clean_text(node.css(selectors.ROW_HEADLINE).get() or "")
+    numbers: dict[str, int] = {}  # link -> the row that first showed it
+    for number, node in enumerate(_query(css)(doc.root), start=1):
+        href = _first(node, selectors.ROW_HREF)
+        title = clean_text(_first(node, selectors.ROW_HEADLINE) or "")
+        headline = clean_text(strip_markup(title))
         if not href or not headline:
             page.problems.append(f"row {number} has no {'link' if not href else 'headline'}")
             continue
-        label = clean_text(" ".join(node.css(selectors.ROW_TIME).getall())) or None
-        teaser = clean_text(" ".join(node.css(selectors.ROW_TEXT).getall()))
-        rows.append(Row(headline, _absolute(page.url, href), teaser, label))
+        url = _absolute(page.url, href)
+        if reason := _link_fault(page.url, url) or _undecodable(headline):
+            page.problems.append(f"row {number} {reason}")
+            continue
+        if url in numbers:
+            page.irregular.append(f"row {number} repeats row {numbers[url]} ({url}); read once")
+            continue
+        numbers[url] = number
+        if headline != title:
+            page.irregular.append(f"row {number} headline holds markup, removed: {title!r}")
+        label = _joined(node, selectors.ROW_TIME) or None
+        teaser = _joined(node, selectors.ROW_TEXT)
+        rows.append(Row(headline, url, teaser, label))
     return rows
 
 
 def _clock_rows(doc: Selector, page: Page) -> list[ClockRow]:
     rows = []
-    for node in doc.css(selectors.NET_BINNEN_ROWS):
-        href = node.attrib.get("href")
-        section = clean_text(" ".join(node.css(selectors.NET_BINNEN_SECTION).getall()))
-        headline = clean_text(" ".join(node.css(selectors.NET_BINNEN_TITLE).getall()))
-        label = clean_text(" ".join(node.css(selectors.NET_BINNEN_TIME).getall()))
+    for node in _query(selectors.NET_BINNEN_ROWS)(doc.root):
+        href = node.get("href")
+        section = _joined(node, selectors.NET_BINNEN_SECTION)
+        headline = _joined(node, selectors.NET_BINNEN_TITLE)
+        label = _joined(node, selectors.NET_BINNEN_TIME)
         if href and headline and label:
             rows.append(ClockRow(section, headline, _absolute(page.url, href), label))
         else:
@@ -94,13 +263,18 @@ def _clock_rows(doc: Selector, page: Page) -> list[ClockRow]:
 
 def _article(doc: Selector, page: Page) -> Article | None:
     headline = clean_text(" ".join(doc.css(selectors.ARTICLE_HEADLINE).getall()))
-    paragraphs = [text for node in doc.css(selectors.ARTICLE_PARAGRAPHS) if (text := _text(node))]
+    paragraphs = [text for node in _query(selectors.ARTICLE_PARAGRAPHS)(doc.root) if (text := _text(node))]
     if not headline:
         page.problems.append("article has no headline")
     if not paragraphs:
         page.problems.append("article has no body text")
     if not headline or not paragraphs:
         return None
+    if reason := _undecodable(headline):
+        page.problems.append(f"article {reason}")
+        return None
+    if doubt := dateline_doubt(paragraphs[0]):
+        page.irregular.append(f"article's first paragraph {doubt}")
     return Article(headline, page.url, paragraphs)
 
 
@@ -122,9 +296,14 @@ def parse_page(html: str, url: str) -> Page:
     Listing pages give their rows and the next page; article pages give the article, its
     section and the rows of its "Meer uit" list. Both give their Net binnen rows.
     """
-    doc = Selector(text=html)
     page = Page(url=url)
+    if not _HTML_END.search(html[-_HTML_END_WINDOW:]):
+        page.fault = "truncated: the page ends before its closing </html>"
+        return page
+    doc = Selector(text=html)
+    _drop_code_in_text(doc, page)
     page.clock_rows = _clock_rows(doc, page)
+    page.built_in_browser = bool(doc.css(selectors.BROWSER_RENDERING_DATA))
     if is_article(doc):
         page.kind = "article"
         page.section = _article_section(doc)

@@ -9,16 +9,22 @@ from scrapy.exceptions import DropItem
 
 from wirecrawler.extensions import SeenStoreExtension
 from wirecrawler.items import Sighting
+from wirecrawler.monitors import Thresholds
 from wirecrawler.records import build_record
 
 logger = logging.getLogger(__name__)
 
 
 class RecordPipeline:
-    """Normalises a sighting into a feed record: repaired text, dateline, id and resolved time."""
+    """Normalises a sighting into a feed record: repaired text, dateline, id and resolved time.
+
+    Counts every record it builds, new or not, and how many have each field the monitors
+    watch filled (``wirecrawler.monitors``): a layout change shows there even when nothing is new.
+    """
 
     def __init__(self, crawler):
         self.stats = crawler.stats
+        self.watched_fields = list(Thresholds.from_settings(crawler.settings).min_fill_rates)
 
     @classmethod
     def from_crawler(cls, crawler):
@@ -31,7 +37,12 @@ class RecordPipeline:
         for problem in built.problems:
             self.stats.inc_value("wirecrawler/labels_unreadable")
             logger.warning("Unreadable time label for %s: %s", item.url or item.source_url, problem)
-        self.stats.inc_value(f"wirecrawler/records_built/{built.record.kind}")
+        kind = built.record.kind
+        self.stats.inc_value(f"wirecrawler/records_built/{kind}")
+        record = ItemAdapter(built.record)
+        for name in self.watched_fields:
+            if record[name]:
+                self.stats.inc_value(f"wirecrawler/fields_filled/{kind}/{name}")
         return built.record
 
 

@@ -13,6 +13,8 @@ ROW_HEADLINE = "a.news-list__link::attr(title)"
 ROW_TEXT = "p.news-list__text ::text"
 ROW_TIME = "span.news-list__time ::text"
 NEXT_PAGE = "nav.pager a.pager__next[rel=next]::attr(href)"
+# A page whose content a script builds in the browser ships it as an inline JSON blob.
+BROWSER_RENDERING_DATA = 'script[type="application/json"]'
 
 # Net binnen: the newest stories of all sections, on every page.
 NET_BINNEN_ROWS = "section.net-binnen li > a"

@@ -23,6 +23,22 @@ DOWNLOAD_TIMEOUT = 30
 DOWNLOAD_MAXSIZE = 8 * 1024 * 1024
 DOWNLOAD_WARNSIZE = 2 * 1024 * 1024
 COOKIES_ENABLED = False
+# Retries wait (wirecrawler.safety.RetryPacing): as long as a Retry-After asks, up to
+# RETRY_AFTER_MAX seconds (a longer wait gives the page up for this run), else RETRY_BACKOFF
+# seconds, doubling with each retry.
+RETRY_AFTER_MAX = 60
+RETRY_BACKOFF = 1.0
+REDIRECT_MAX_TIMES = 5  # the portal redirects once, if at all: a longer chain is a loop
+
+# --- Safety (wirecrawler.safety): requests stay on the start URL's site, and off non-public
+# addresses it does not name. SafetyMiddleware replaces Scrapy's OffsiteMiddleware, which
+# ignores ports and drops off-site redirects without reporting the page; RetryPacing must sit
+# just nearer the downloader than Scrapy's RetryMiddleware (550).
+DOWNLOADER_MIDDLEWARES = {
+    "scrapy.downloadermiddlewares.offsite.OffsiteMiddleware": None,
+    "wirecrawler.safety.SafetyMiddleware": 50,
+    "wirecrawler.safety.RetryPacing": 560,
+}
 
 # --- Things a scheduled crawler does not want.
 REMOTE_CONTROL_ENABLED = False
@@ -33,10 +49,14 @@ LOG_LEVEL = "INFO"
 ITEM_PIPELINES = {
     "wirecrawler.pipelines.RecordPipeline": 100,
     "wirecrawler.pipelines.DedupePipeline": 200,
+    # No process_item: on a stopped run, sends the sightings collected so far down this pipeline.
+    "wirecrawler.spiders.buitenland.ReleaseOnEarlyClose": 900,
 }
 EXTENSIONS = {
     "wirecrawler.extensions.SeenStoreExtension": 100,
     "wirecrawler.extensions.RunOutcome": 110,
+    "wirecrawler.monitoring.RunMonitors": 120,
+    "wirecrawler.reporting.RunReporter": 130,
 }
 
 # --- Feeds (FEED.md): one file per kind and run. Scrapy merges -O/-o into FEEDS: they add a file.
@@ -45,15 +65,19 @@ FEED_URI_PARAMS = "wirecrawler.feeds.uri_params"
 FEED_EXPORT_ENCODING = "utf-8"
 FEED_EXPORT_FIELDS = FEED_FIELDS
 FEED_STORE_EMPTY = False
+# Briefs first: feeds are published (renamed into place) in this order, one after the other.
+# A published lead makes the next run skip its article, and with it the "Meer uit" briefs
+# that only that page shows; so a run killed between two renames must not have published
+# its leads without its briefs (tests/test_crash_safety.py).
 FEEDS = {
-    "%(feed_dir)s/leads/%(run_start)s.jsonl": {
-        "format": "jsonlines",
-        "item_classes": ["wirecrawler.items.Lead"],
-        "overwrite": False,
-    },
     "%(feed_dir)s/briefs/%(run_start)s.jsonl": {
         "format": "jsonlines",
         "item_classes": ["wirecrawler.items.Brief"],
+        "overwrite": False,
+    },
+    "%(feed_dir)s/leads/%(run_start)s.jsonl": {
+        "format": "jsonlines",
+        "item_classes": ["wirecrawler.items.Lead"],
         "overwrite": False,
     },
 }
@@ -62,3 +86,17 @@ FEEDS = {
 WIRECRAWLER_STATE_DIR = ".wirecrawler"
 WIRECRAWLER_FEED_DIR = "feeds"
 SEEN_STORE = None  # default: sqlite:///<WIRECRAWLER_STATE_DIR>/seen.sqlite3
+
+# --- End-of-run monitors (wirecrawler.monitors): a failed one fails the run. Thresholds:
+# WIRECRAWLER_MIN_ROWS_PER_LISTING_PAGE, WIRECRAWLER_MIN_FILL_RATES (JSON: field -> share),
+# WIRECRAWLER_FILL_RATE_MIN_RECORDS, WIRECRAWLER_MIN_LEAD_SHARE, WIRECRAWLER_MAX_RETRIES and
+# WIRECRAWLER_MAX_RUN_GAP_MINUTES (defaults in wirecrawler.monitors.Thresholds).
+# Run reports: <WIRECRAWLER_FEED_DIR>/reports/<run start>.json, the newest
+# WIRECRAWLER_REPORTS_KEPT of them kept (default in wirecrawler.report).
+
+# --- Rendering in Chromium (wirecrawler.render): tens of times slower and ~12x the memory
+# (bench/render_bench.py), so only with -s RENDER=1.
+# The add-on switches itself off otherwise; RENDER_CHROMIUM, RENDER_MAX_PAGES and
+# RENDER_WAIT_TIMEOUT (seconds) tune it (defaults in wirecrawler.render.RenderConfig).
+RENDER = False
+ADDONS = {"wirecrawler.render.RenderAddon": 0}

@@ -1,8 +1,10 @@
-"""``scrapy crawl`` that exits non-zero when the run failed.
+"""``scrapy crawl`` that exits non-zero when the run failed, and writes the run's report.
 
 Scrapy's own command exits 0 even when every request failed. This one is the same command
 (the project's ``COMMANDS_MODULE`` overrides the built-in by name) with an exit status set
-from ``wirecrawler.extensions.RunOutcome``, so cron and the wrapper can tell.
+from ``wirecrawler.extensions.RunOutcome``, so cron and the wrapper can tell. The run report
+(``wirecrawler.reporting.RunReporter``) is written here, after the outcome is decided, with
+the same failures and exit status: a report that cannot be written fails the run instead.
 """
 
 from __future__ import annotations
@@ -13,6 +15,7 @@ from scrapy.commands.crawl import Command as ScrapyCrawlCommand
 from scrapy.exceptions import UsageError
 
 from wirecrawler.extensions import RunOutcome
+from wirecrawler.reporting import RunReporter
 
 logger = logging.getLogger(__name__)
 
@@ -21,7 +24,7 @@ EXIT_FAILED = 1
 
 class Command(ScrapyCrawlCommand):
     def short_desc(self) -> str:
-        return "Run a spider; exit 1 when the run failed (requests, errors, layout drift, feeds)"
+        return "Run a spider; exit 1 when the run failed (requests, errors, monitors, feeds, report)"
 
     def run(self, args, opts) -> None:
         if len(args) != 1:
@@ -34,8 +37,13 @@ class Command(ScrapyCrawlCommand):
             return
         outcome = crawler.get_extension(RunOutcome)
         failures = outcome.failures() if outcome else []
+        exit_status = EXIT_FAILED if failures else 0
+        reporter = crawler.get_extension(RunReporter)
+        if reporter is not None and reporter.write(failures, exit_status) is None:
+            failures.append("the run report could not be written")
+            exit_status = EXIT_FAILED
         if failures:
             logger.error("Run failed: %s", "; ".join(failures))
-            self.exitcode = EXIT_FAILED
         else:
             logger.info("Run succeeded")
+        self.exitcode = exit_status

@@ -14,10 +14,12 @@ from urllib.parse import urlsplit
 
 import scrapy
 from scrapy import signals
-from scrapy.exceptions import DontCloseSpider
+from scrapy.exceptions import DontCloseSpider, DownloadCancelledError, IgnoreRequest
+from scrapy.spidermiddlewares.httperror import HttpError
 
 from wirecrawler.extensions import SeenStoreExtension
-from wirecrawler.pages import Page, belongs_to_section, parse_page
+from wirecrawler.pages import Page, belongs_to_section, read_page
+from wirecrawler.safety import RefusedRequest
 from wirecrawler.stories import StoryBook, all_older_than
 from wirecrawler.timeline import parse_http_date
 
@@ -28,6 +30,7 @@ DEFAULT_MAX_PAGES = 10
 DEFAULT_MAX_AGE_HOURS = 48.0
 PAGE_KIND = "wirecrawler_page"  # request meta: "listing", "article" or "release"
 RELEASE_URL = "data:,release"
+GONE = (404, 410)  # an article the listing links to that the site no longer has
 
 
 def _positive(name: str, value, convert):
@@ -51,7 +54,12 @@ class BuitenlandSpider(scrapy.Spider):
         *args,
         **kwargs,
     ):
-        super().__init__(*args, **kwargs)
+        if args or kwargs:
+            # Scrapy would make each one an attribute, replacing the spider's own (-a book=x)
+            # and reaching the feed URI parameters (-a run_start=../../x): refuse them.
+            unknown = ", ".join(map(repr, [*args, *kwargs]))
+            raise ValueError(f"unknown spider arguments: {unknown}; it takes start_url, max_pages and max_age_hours")
+        super().__init__()
         parts = urlsplit(start_url)
         if parts.scheme not in ("http", "https") or not parts.hostname:
             raise ValueError(f"-a start_url must be an http(s) URL, not {start_url!r}")
@@ -66,6 +74,7 @@ class BuitenlandSpider(scrapy.Spider):
     def from_crawler(cls, crawler, *args, **kwargs):
         spider = super().from_crawler(crawler, *args, **kwargs)
         crawler.signals.connect(spider.release_stories, signal=signals.spider_idle)
+        crawler.signals.connect(spider.request_dropped, signal=signals.request_dropped)
         return spider
 
     @cached_property
@@ -92,26 +101,38 @@ class BuitenlandSpider(scrapy.Spider):
             reference = datetime.now(UTC)
         return reference
 
-    def _read(self, response) -> Page | None:
+    def _read(self, response) -> Page:
+        content_type = (response.headers.get("Content-Type") or b"").decode("latin-1")
         if not hasattr(response, "text"):
-            self._inc("pages_malformed")
-            logger.warning("Not a text page: %s (%s)", response.url, response.headers.get("Content-Type"))
-            return None
-        page = parse_page(response.text, response.url)
+            return Page(url=response.url, fault=f"not a text page ({content_type or 'no Content-Type'})")
+        page = read_page(response.body, response.url, content_type)
         for problem in page.problems:
             self._inc("parts_malformed")
             logger.warning("Malformed part of %s: %s", response.url, problem)
+        for flaw in page.irregular:
+            self._inc("parts_irregular")
+            logger.warning("Irregular part of %s: %s", response.url, flaw)
         return page
 
     def parse_listing(self, response):
         self._inc("pages/listing")
         page = self._read(response)
-        if page is None:
+        if page.fault:
+            # The listing is the run's index of stories: a run that cannot read it failed.
+            self._inc("pages_malformed")
+            logger.error("Listing page %s is unreadable: %s", response.url, page.fault)
             return
         reference = self._reference(response)
         rows = self.book.add_page(page, reference)
         if not rows:
             self._inc("layout_drift")
+            if page.built_in_browser and not self.settings.getbool("RENDER"):
+                logger.error(
+                    "Listing page %s has no rows but ships the data a script builds them from in the browser: "
+                    "turn rendering on (-s RENDER=1)",
+                    response.url,
+                )
+                return
             logger.error(
                 "Listing page %s has no rows (%d bytes): has the layout changed? Check wirecrawler/selectors.py",
                 response.url,
@@ -137,9 +158,13 @@ class BuitenlandSpider(scrapy.Spider):
     def parse_article(self, response):
         self._inc("pages/article")
         page = self._read(response)
-        if page is None:
+        if page.fault or page.kind != "article":
+            # One story's page: a warning, not a failed run, or a lasting fault would fail every
+            # run. Its lead stays unseen, so each run tries the page again while it is listed.
+            self._inc("pages_malformed")
+            logger.warning("Article page %s is unreadable: %s", response.url, page.fault or "it shows no article")
             return
-        if page.kind != "article" or not belongs_to_section(page):
+        if not belongs_to_section(page):
             self._inc("articles_other_section")
             logger.warning("Page %s is not an article of our section (%r); skipped", response.url, page.section)
             return
@@ -150,14 +175,49 @@ class BuitenlandSpider(scrapy.Spider):
         self.book.add_page(page, self._reference(response))
 
     def request_failed(self, failure):
-        request = failure.request
+        """A page never fetched. The server failing us fails the run; a page the crawl will not
+        or cannot take (refused, too large, gone, forbidden by robots.txt) is a warning when it
+        is an article, as it would fail every run while it is listed. Either way its story's
+        lead stays unseen and comes in a later run that can fetch it."""
+        reason, declined = self._why_not_fetched(failure)
+        # SafetyMiddleware has logged its refusals itself.
+        self._not_fetched(failure.request, reason, declined=declined, said=bool(failure.check(RefusedRequest)))
+
+    def request_dropped(self, request, spider):
+        """The scheduler dropped a request as a duplicate. That is routine, except for a redirect
+        back into its own chain: a loop, which would otherwise lose its page unreported."""
+        chain = request.meta.get("redirect_urls", [])
+        if request.url in chain:
+            loop = " -> ".join([*chain, request.url])
+            self._not_fetched(request.replace(url=chain[0]), f"a redirect loop ({loop})", declined=True)
+
+    def _not_fetched(self, request, reason: str, *, declined: bool, said: bool = False) -> None:
+        kind = request.meta.get(PAGE_KIND)
+        if declined and kind == "article":
+            self._inc("articles_not_fetched")
+            if not said:
+                logger.warning("Article page %s not fetched: %s", request.url, reason)
+            return
         self._inc("requests_failed")
-        logger.error(
-            "Request failed: %s (%s page): %s",
-            request.url,
-            request.meta.get(PAGE_KIND),
-            failure.getErrorMessage() or failure.type.__name__,
-        )
+        logger.error("Request failed: %s (%s page): %s", request.url, kind, reason)
+
+    def _why_not_fetched(self, failure) -> tuple[str, bool]:
+        """Why a page was not fetched, and whether the crawl declined it (rather than the server
+        failing it): refused, too large, gone, forbidden by robots.txt, too many redirects."""
+        if failure.check(DownloadCancelledError):
+            self._inc("refused/too_large")
+            return f"larger than DOWNLOAD_MAXSIZE ({self.settings.getint('DOWNLOAD_MAXSIZE')} bytes)", True
+        if failure.check(HttpError):  # an IgnoreRequest too, but mostly the server failing
+            response = failure.value.response
+            if 300 <= response.status < 400:  # Scrapy follows http(s) redirects only
+                location = (response.headers.get("Location") or b"").decode("latin-1")
+                return f"HTTP {response.status}: a redirect to {location or 'nowhere'} is not followed", True
+            if response.status in GONE:
+                return f"HTTP {response.status}: the site no longer has it", True
+            return f"HTTP {response.status}", False
+        if failure.check(IgnoreRequest):
+            return str(failure.value), True
+        return failure.getErrorMessage() or failure.type.__name__, False
 
     def release_stories(self, spider):
         """On idle, schedule the release of the run's sightings: nothing more can arrive.
@@ -181,3 +241,31 @@ class BuitenlandSpider(scrapy.Spider):
         sightings = self.book.release()
         logger.info("Releasing %d sightings to the item pipelines", len(sightings))
         yield from sightings
+
+
+class ReleaseOnEarlyClose:
+    """Item pipeline stage for a run that closes before it went idle (SIGTERM, SIGINT: "shutdown").
+
+    Such a close skips ``spider_idle``, so ``release_stories`` never runs. Scrapy closes the
+    item pipelines after the responses in flight are scraped and before ``spider_closed``
+    closes the feeds: the last moment items can still reach a feed. Here the sightings
+    collected so far go through the pipelines (leads of the fetched articles, briefs of the
+    fetched listing pages); what was not fetched stays unseen and comes in the next run.
+    After a finished run the book is empty and this does nothing.
+    """
+
+    def __init__(self, crawler):
+        self.crawler = crawler
+
+    @classmethod
+    def from_crawler(cls, crawler):
+        return cls(crawler)
+
+    async def close_spider(self):
+        spider = self.crawler.spider
+        if not isinstance(spider, BuitenlandSpider) or not len(spider.book):
+            return
+        sightings = spider.book.release()
+        logger.warning("Closing before the crawl finished: releasing the %d sightings collected so far", len(sightings))
+        for sighting in sightings:
+            await self.crawler.engine.scraper.start_itemproc_async(sighting, response=None)

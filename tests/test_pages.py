@@ -1,0 +1,260 @@
+"""Page objects on broken input (issue #6): decoding, whole-page faults, broken rows and articles.
+
+Pure unit tests of ``wirecrawler.pages`` (and the ``wire`` helpers it uses): every fault is
+either a ``fault`` (the page is unreadable), a ``problem`` (a part left out) or an
+``irregular`` note (a part read anyway, repaired or kept as text), each with its reason.
+"""
+
+from __future__ import annotations
+
+import codecs
+
+import pytest
+
+from wirecrawler.pages import decode_html, parse_page, read_page, site_of
+from wirecrawler.wire import dateline_doubt, strip_markup
+
+URL = "http://127.0.0.1:8000/nieuws/buitenland"
+ARTICLE_URL = "http://127.0.0.1:8000/nieuws/een-verhaal"
+
+
+def listing(*rows: str) -> str:
+    return f'<html><body><main><ul class="news-list">{"".join(rows)}</ul></main></body></html>'
+
+
+def row(href: str, title: str = "Een kop", teaser: str = "PARIJS (ANP) - Tekst.", label: str = "1 uur geleden") -> str:
+    return (
+        f'<li class="news-list__item"><a class="news-list__link" href="{href}" title="{title}">'
+        f'<p class="news-list__text">{teaser}</p><span class="news-list__time">{label}</span></a></li>'
+    )
+
+
+def article(headline: str = "Een kop", *paragraphs: str) -> str:
+    body = "".join(f"<p>{p}</p>" for p in paragraphs or ["PARIJS (ANP) - Tekst."])
+    return (
+        '<html><body><nav class="breadcrumb"><a href="/nieuws/buitenland">Buitenland</a></nav>'
+        f'<article class="article"><h1 class="article__title">{headline}</h1>'
+        f'<div class="article__body">{body}</div></article></body></html>'
+    )
+
+
+# --- Decoding: the bytes of a response to text.
+
+
+@pytest.mark.parametrize(("body", "fault"), [(b"", "empty page (0 bytes)"), (b" \r\n\t", "empty page (4 bytes)")])
+def test_an_empty_body_is_no_page(body, fault):
+    assert decode_html(body, "text/html; charset=utf-8").fault == fault
+    assert read_page(body, ARTICLE_URL).fault == fault
+
+
+def test_binary_data_is_no_page_whatever_its_content_type_says():
+    decoded = decode_html(b"<html>\x00\x01\x02\xff</html>", "text/html; charset=utf-8")
+    assert decoded.text is None and decoded.fault.startswith("binary data")
+
+
+def test_utf8_declared_as_utf8_is_read_without_a_note():
+    html = "<p>Genève</p>"
+    for content_type in ("text/html; charset=utf-8", "text/html; charset=UTF-8", 'text/html; charset="utf8"'):
+        assert decode_html(html.encode(), content_type) == decode_html(html.encode(), "text/html; charset=utf-8")
+    assert decode_html(html.encode(), "text/html; charset=utf-8").text == html
+    assert decode_html(html.encode(), "text/html; charset=utf-8").repairs == ()
+
+
+@pytest.mark.parametrize(
+    ("content_type", "markup"),
+    [("text/html; charset=iso-8859-1", ""), ("text/html", '<meta charset="windows-1252">')],
+)
+def test_utf8_bytes_under_a_wrong_charset_are_read_as_utf8_and_said(content_type, markup):
+    decoded = decode_html(f"{markup}<p>Genève, Malmö, “quotes”</p>".encode(), content_type)
+    assert "Genève, Malmö, “quotes”" in decoded.text
+    assert decoded.repairs == ("declares charset cp1252, but the bytes are UTF-8; read as UTF-8",)
+
+
+def test_a_missing_charset_is_said_only_when_it_matters():
+    assert decode_html(b"<p>plain ascii</p>", "text/html").repairs == ()
+    assert decode_html("<p>Genève</p>".encode(), None).repairs == ("declares no charset; read as UTF-8",)
+
+
+def test_windows_1252_bytes_in_a_utf8_page_are_read_as_windows_1252():
+    body = "<p>Caïro: “café”</p>".encode("cp1252")
+    decoded = decode_html(body, "text/html; charset=utf-8")
+    assert decoded.text == "<p>Caïro: “café”</p>"
+    assert decoded.repairs == ("4 bytes are not UTF-8; read as Windows-1252",)
+
+
+def test_only_the_bytes_that_are_not_utf8_are_read_as_windows_1252():
+    body = "<p>Genève</p>".encode() + "<p>“café”</p>".encode("cp1252")
+    assert decode_html(body, "text/html; charset=utf-8").text == "<p>Genève</p><p>“café”</p>"
+
+
+def test_a_legacy_charset_declared_right_is_read_in_it_without_a_note():
+    decoded = decode_html("<p>Malmö: “café”</p>".encode("cp1252"), "text/html; charset=windows-1252")
+    assert (decoded.text, decoded.repairs) == ("<p>Malmö: “café”</p>", ())
+
+
+def test_bytes_no_charset_can_read_become_replacement_characters():
+    assert decode_html(b"<p>a\x81b</p>", "text/html; charset=utf-8").text == "<p>a\ufffdb</p>"
+
+
+def test_a_byte_order_mark_and_control_characters_are_dropped():
+    decoded = decode_html(codecs.BOM_UTF8 + b"<p>a\x07b\x1bc\td</p>", None)
+    assert decoded.text == "<p>abc\td</p>"
+    assert decoded.repairs == ("2 control characters removed",)
+
+
+# --- Whole pages.
+
+
+@pytest.mark.parametrize("cut", ["<html><body><p>De rege", '<html><body><p cla', "<html><head><tit", article()[:-8]])
+def test_a_page_that_ends_before_its_closing_html_tag_is_truncated_and_shows_nothing(cut):
+    page = parse_page(cut, ARTICLE_URL)
+    assert page.fault == "truncated: the page ends before its closing </html>"
+    assert (page.article, page.rows, page.clock_rows, page.problems) == (None, [], [], [])
+
+
+def test_a_comment_after_the_closing_html_tag_is_no_truncation():
+    assert parse_page(article() + "\n<!-- 0.12 s -->\n", ARTICLE_URL).fault is None
+
+
+def test_an_article_nested_past_the_parsers_depth_limit_reads_as_no_article():
+    """libxml2 stops reading deeper than about 2 000 elements: the page's content is lost,
+    which the crawl reports as a page that shows no article, not as a crash."""
+    html = article().replace('<article class="article">', "<div>" * 3000 + '<article class="article">')
+    page = parse_page(html, ARTICLE_URL)
+    assert page.kind == "listing" and page.article is None
+
+
+# --- Scripts and markup where text belongs.
+
+
+def test_scripts_and_styles_inside_text_are_dropped_and_said():
+    html = article(
+        'Een kop<script>document.write(" GEHACKT")</script>',
+        "PARIJS (ANP) - Tekst<script>alert(1)</script> en meer.",
+        "Tweede<style>p{}</style> alinea.<noscript> Zet JavaScript aan.</noscript>",
+    )
+    page = parse_page(html, ARTICLE_URL)
+    assert page.article.headline == "Een kop"
+    assert page.article.paragraphs == ["PARIJS (ANP) - Tekst en meer.", "Tweede alinea."]
+    assert page.irregular == ["4 script or style elements inside text ignored"]
+
+
+def test_scripts_outside_text_are_left_alone_and_not_reported():
+    html = article().replace(
+        "<body>", '<body><script>var x = 1;</script><div class="ad-slot"><script>ads()</script></div>'
+    )
+    assert parse_page(html, ARTICLE_URL).irregular == []
+
+
+def test_markup_in_a_row_headline_is_removed_and_said():
+    title = "Een &lt;script&gt;alert(1)&lt;/script&gt;kop &lt;b&gt;vet&lt;/b&gt;"
+    page = parse_page(listing(row("/nieuws/a", title)), URL)
+    assert page.rows[0].headline == "Een kop vet"
+    assert page.irregular == ["row 1 headline holds markup, removed: 'Een <script>alert(1)</script>kop <b>vet</b>'"]
+
+
+def test_strip_markup_removes_tags_comments_and_code_but_not_lone_angle_brackets():
+    assert strip_markup("a <b>b</b> <!-- c --> <style>x{}</style>d < 3 > 2") == "a b  d < 3 > 2"
+    assert strip_markup("open <script>never closed") == "open "
+
+
+# --- Rows that are no story of the site.
+
+
+@pytest.mark.parametrize(
+    ("href", "reason"),
+    [
+        ("https://example.org/nieuws/x", "links off the site: https://example.org/nieuws/x"),
+        ("//example.org/nieuws/x", "links off the site: http://example.org/nieuws/x"),
+        ("http://10.0.0.7/nieuws/x", "links off the site: http://10.0.0.7/nieuws/x"),
+        ("http://127.0.0.1:9/nieuws/x", "links off the site: http://127.0.0.1:9/nieuws/x"),
+        ("http://127.0.0.1/nieuws/x", "links off the site: http://127.0.0.1/nieuws/x"),
+        ("http://localhost:8000/nieuws/x", "links off the site: http://localhost:8000/nieuws/x"),
+        ("http://127.0.0.1:99999/nieuws/x", "links off the site: http://127.0.0.1:99999/nieuws/x"),
+        ("file:///etc/passwd", "links to a non-web address: file:///etc/passwd"),
+        ("javascript:alert(1)", "links to a non-web address: javascript:alert(1)"),
+        ("data:text/html,<p>x</p>", "links to a non-web address: data:text/html,<p>x</p>"),
+        ("#", "links to the page itself"),
+        ("", "has no link"),
+    ],
+)
+def test_a_row_linking_off_the_site_is_left_out_with_its_reason(href, reason):
+    page = parse_page(listing(row("/nieuws/good"), row(href)), URL)
+    assert [r.url for r in page.rows] == ["http://127.0.0.1:8000/nieuws/good"]
+    assert page.problems == [f"row 2 {reason}"]
+
+
+def test_the_same_host_over_https_or_on_its_default_port_is_the_same_site():
+    assert site_of("http://www.zeelandnet.nl/nieuws/x") == site_of("https://www.zeelandnet.nl:443/nieuws/y")
+    assert site_of("http://www.zeelandnet.nl/") != site_of("http://www.zeelandnet.nl:8080/")
+    page = parse_page(listing(row("https://WWW.zeelandnet.nl/nieuws/a")), "http://www.zeelandnet.nl/nieuws/buitenland")
+    assert (len(page.rows), page.problems) == (1, [])
+
+
+def test_links_in_a_saved_file_are_not_judged():
+    page = parse_page(listing(row("/nieuws/a"), row("https://www.zeelandnet.nl/nieuws/b")), "file:///tmp/page.html")
+    assert [r.url for r in page.rows] == ["file:///nieuws/a", "https://www.zeelandnet.nl/nieuws/b"]
+    assert page.problems == []
+
+
+def test_a_repeated_row_is_read_once_and_said():
+    page = parse_page(listing(row("/nieuws/a", "A"), row("/nieuws/b", "B"), row("/nieuws/a#top", "A")), URL)
+    assert [r.headline for r in page.rows] == ["A", "B"]
+    assert page.irregular == ["row 3 repeats row 1 (http://127.0.0.1:8000/nieuws/a); read once"]
+
+
+def test_a_row_headline_with_undecodable_characters_is_left_out():
+    page = parse_page(listing(row("/nieuws/a", "Kop \ufffd\ufffd")), URL)
+    assert page.rows == []
+    assert page.problems == ["row 1 headline holds undecodable characters: 'Kop \ufffd\ufffd'"]
+
+
+# --- Articles.
+
+
+def test_an_article_headline_with_undecodable_characters_gives_no_lead():
+    body = article("Kop BYTE").encode("utf-8").replace(b"BYTE", b"\x81")  # no charset has a character for it
+    page = read_page(body, ARTICLE_URL, "text/html; charset=utf-8")
+    assert page.article is None
+    assert page.problems == ["article headline holds undecodable characters: 'Kop \ufffd'"]
+    assert page.irregular == ["1 bytes are not UTF-8; read as Windows-1252"]
+
+
+def test_an_article_whose_opening_looks_like_a_dateline_is_kept_whole_and_said():
+    page = parse_page(article("Kop", "PARIJS (ANP) – De president zegt iets."), ARTICLE_URL)
+    assert page.article.paragraphs == ["PARIJS (ANP) – De president zegt iets."]
+    [note] = page.irregular
+    assert note == f"article's first paragraph {dateline_doubt('PARIJS (ANP) – De')}"
+    assert "(a '–' where the dateline has ' - ')" in note
+
+
+@pytest.mark.parametrize(
+    ("text", "reason"),
+    [
+        ("PARIJS (ANP) – De", "a '–' where the dateline has ' - '"),
+        ("PARIJS (ANP)- De", "no space on both sides of its hyphen"),
+        ("PARIJS (ANP) -De", "no space on both sides of its hyphen"),
+        ("(ANP) - De", "no place before the agencies"),
+        ("A/B/C/D (ANP) - De", "4 places, more than 3"),
+        ("PARIJS (ANP/AFP/RTR/DPA/AP) - De", "5 agencies, more than 4"),
+        ("parijs (anp) - De", "'parijs' is not an upper-case place name of at most 40 characters"),
+        ("PARIJS (Anp) - De", "'Anp' is not an upper-case agency code"),
+    ],
+)
+def test_dateline_look_alikes_say_why_they_are_no_dateline(text, reason):
+    assert dateline_doubt(text) == f"opens like a dateline but is not one ({reason}); kept as text"
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "PARIJS (ANP) - De president",  # a dateline
+        "TERNEUZEN - Een brand",  # a regional dateline
+        "Noord-Korea heeft - zegt de legerleiding - opnieuw",  # a hyphen in running text
+        "Het kabinet (VVD) - zegt de premier",  # a party in brackets, not an agency
+        "1-0 - Ajax wint",  # no letters before the hyphen
+        "Een gewone zin zonder streepje.",
+    ],
+)
+def test_text_that_is_a_dateline_or_does_not_look_like_one_raises_no_doubt(text):
+    assert dateline_doubt(text) is None
