@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -138,3 +139,15 @@ def differences(got: list[dict], expected: list[dict]) -> list[str]:
                 problems.append(f"{key[0]} {record['headline']!r}: {name} is {mine!r}, expected {theirs!r}")
     problems += [f"extra {key[0]} {have[key]['headline']!r}" for key in have if key not in want]
     return problems
+
+
+def stats_of(log: str) -> dict[str, int]:
+    """The counters of the stats Scrapy dumps at the end of the log."""
+    dump = log[log.rindex("Dumping Scrapy stats") :]
+    return {key: int(value) for key, value in re.findall(r"'([^']+)': (\d+)\b", dump)}
+
+
+def logged(log: str, level: str, url: str, reason: str) -> list[str]:
+    """The log lines at *level* that name *url* (not a longer URL) and give *reason*."""
+    names_url = re.compile(re.escape(url) + r"(?![\w/-])")
+    return [line for line in log.splitlines() if f"] {level}: " in line and names_url.search(line) and reason in line]

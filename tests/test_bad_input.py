@@ -13,10 +13,9 @@ site published, with what the broken pages still hold. What fails the run:
 
 from __future__ import annotations
 
-import re
 
 import pytest
-from crawling import SAMPLE_SITE, by_key, crawl, differences, read_jsonl, url_path
+from crawling import SAMPLE_SITE, by_key, crawl, differences, logged, read_jsonl, stats_of, url_path
 from faultserver import serving
 from parsel import Selector
 
@@ -28,18 +27,6 @@ EXPECTED = read_jsonl(SAMPLE_SITE / "expected-feed.jsonl")
 # The corpus is more broken than good by design, so the monitors that judge a run by its share
 # of leads and of filled fields (layout drift) would fail it whatever the bad pages do.
 SHARE_MONITORS_OFF = ["-s", "WIRECRAWLER_MIN_LEAD_SHARE=0", "-s", "WIRECRAWLER_MIN_FILL_RATES={}"]
-
-
-def stats_of(log: str) -> dict[str, int]:
-    """The counters of the stats Scrapy dumps at the end of the log."""
-    dump = log[log.rindex("Dumping Scrapy stats") :]
-    return {key: int(value) for key, value in re.findall(r"'([^']+)': (\d+)\b", dump)}
-
-
-def logged(log: str, level: str, url: str, reason: str) -> list[str]:
-    """The log lines at *level* that name *url* (not a longer URL) and give *reason*."""
-    names_url = re.compile(re.escape(url) + r"(?![\w/-])")
-    return [line for line in log.splitlines() if f"] {level}: " in line and names_url.search(line) and reason in line]
 
 
 @pytest.fixture(scope="module")

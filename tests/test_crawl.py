@@ -193,3 +193,13 @@ def test_parse_command_reads_saved_html_like_the_crawl():
             expected[key]["agencies"],
             expected[key]["text"],
         )
+
+
+def test_parse_command_says_why_a_page_is_unreadable(tmp_path):
+    page = tmp_path / "truncated.html"
+    page.write_text("<html><body><ul class='news-list'><li class='news-list__item'>", encoding="utf-8")
+    done = subprocess.run(
+        [sys.executable, "-m", "wirecrawler", "parse", str(page)], cwd=ROOT, capture_output=True, text=True
+    )
+    assert done.returncode == 1 and done.stdout == ""
+    assert "unreadable: truncated" in done.stderr

@@ -14,9 +14,8 @@ from __future__ import annotations
 import ipaddress
 
 import pytest
-from crawling import SAMPLE_SITE, by_key, copy_site, crawl, read_jsonl, url_path
+from crawling import SAMPLE_SITE, by_key, copy_site, crawl, logged, read_jsonl, stats_of, url_path
 from faultserver import Redirect, Stream, serving
-from test_bad_input import logged, stats_of
 
 from wirecrawler.safety import SiteBoundary, address_kind, feed_uri_params
 

@@ -17,9 +17,8 @@ import re
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from crawling import SAMPLE_SITE, by_key, copy_site, crawl, read_jsonl, url_path
+from crawling import SAMPLE_SITE, by_key, copy_site, crawl, logged, read_jsonl, stats_of, url_path
 from faultserver import Header, Redirect, Reset, Stall, Status, Trickle, serving
-from test_bad_input import logged, stats_of
 
 from wirecrawler import settings as project_settings
 from wirecrawler.safety import retry_after_seconds

@@ -35,14 +35,14 @@ def looks_like_html(text: str) -> bool:
 
 def parse(args: argparse.Namespace) -> int:
     from wirecrawler.flattext import parse_flat_text
-    from wirecrawler.pages import parse_page
+    from wirecrawler.pages import read_page
     from wirecrawler.records import build_record
     from wirecrawler.stories import StoryBook
     from wirecrawler.timeline import parse_iso
 
     path = Path(args.file)
     try:
-        text = path.read_bytes().decode("utf-8", errors="replace")
+        body = path.read_bytes()
     except OSError as exc:
         print(f"parse: cannot read {path}: {exc.strerror}", file=sys.stderr)
         return 2
@@ -52,9 +52,16 @@ def parse(args: argparse.Namespace) -> int:
         print(f"parse: --now must be an ISO 8601 instant, not {args.now!r}", file=sys.stderr)
         return 2
     source = args.url or path.resolve().as_uri()
-    page = parse_page(text, source) if looks_like_html(text) else parse_flat_text(text, args.url)
-    page.url = source
-    for problem in page.problems:
+    text = body.decode("utf-8", errors="replace")
+    if looks_like_html(text):
+        page = read_page(body, source)  # decoded as the crawl decodes a response
+    else:
+        page = parse_flat_text(text, args.url)
+        page.url = source
+    if page.fault:
+        print(f"parse: {source}: unreadable: {page.fault}", file=sys.stderr)
+        return 1
+    for problem in [*page.problems, *page.irregular]:
         print(f"parse: {source}: {problem}", file=sys.stderr)
     book = StoryBook()
     book.add_page(page, now)

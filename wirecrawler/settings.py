@@ -50,7 +50,7 @@ ITEM_PIPELINES = {
     "wirecrawler.pipelines.RecordPipeline": 100,
     "wirecrawler.pipelines.DedupePipeline": 200,
     # No process_item: on a stopped run, sends the sightings collected so far down this pipeline.
-    "wirecrawler.spiders.buitenland.ReleaseOnEarlyClose": 900,
+    "wirecrawler.pipelines.ReleaseOnEarlyClose": 900,
 }
 EXTENSIONS = {
     "wirecrawler.extensions.SeenStoreExtension": 100,

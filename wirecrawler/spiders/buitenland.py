@@ -242,30 +242,3 @@ class BuitenlandSpider(scrapy.Spider):
         logger.info("Releasing %d sightings to the item pipelines", len(sightings))
         yield from sightings
 
-
-class ReleaseOnEarlyClose:
-    """Item pipeline stage for a run that closes before it went idle (SIGTERM, SIGINT: "shutdown").
-
-    Such a close skips ``spider_idle``, so ``release_stories`` never runs. Scrapy closes the
-    item pipelines after the responses in flight are scraped and before ``spider_closed``
-    closes the feeds: the last moment items can still reach a feed. Here the sightings
-    collected so far go through the pipelines (leads of the fetched articles, briefs of the
-    fetched listing pages); what was not fetched stays unseen and comes in the next run.
-    After a finished run the book is empty and this does nothing.
-    """
-
-    def __init__(self, crawler):
-        self.crawler = crawler
-
-    @classmethod
-    def from_crawler(cls, crawler):
-        return cls(crawler)
-
-    async def close_spider(self):
-        spider = self.crawler.spider
-        if not isinstance(spider, BuitenlandSpider) or not len(spider.book):
-            return
-        sightings = spider.book.release()
-        logger.warning("Closing before the crawl finished: releasing the %d sightings collected so far", len(sightings))
-        for sighting in sightings:
-            await self.crawler.engine.scraper.start_itemproc_async(sighting, response=None)
