@@ -53,6 +53,7 @@ def run_demo(site: Path, out: Path) -> int:
     try:
         for attempt, label in ((1, "first run"), (2, "second run, same seen store")):
             before = _feed_files(out / "feeds")
+            reports_before = set((out / "feeds" / "reports").glob("*.json"))
             log = out / f"crawl-{attempt}.log"
             status, seconds = _crawl(base_url, out, log)
             new = sorted(_feed_files(out / "feeds") - before)
@@ -61,6 +62,8 @@ def run_demo(site: Path, out: Path) -> int:
                 print(f"  {path}: {_lines(path)} records")
             if not new:
                 print("  no feed file: nothing new since the previous run")
+            for report in sorted(set((out / "feeds" / "reports").glob("*.json")) - reports_before):
+                print(f"  run report: {report}")
             if status != 0:
                 print(f"The crawl failed; see {log}", file=sys.stderr)
                 return status
