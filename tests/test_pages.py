@@ -258,3 +258,18 @@ def test_dateline_look_alikes_say_why_they_are_no_dateline(text, reason):
 )
 def test_text_that_is_a_dateline_or_does_not_look_like_one_raises_no_doubt(text):
     assert dateline_doubt(text) is None
+
+
+def test_inline_markup_adds_no_space_and_a_line_break_is_one():
+    html = article(
+        "Kop met <em>nadruk</em>: en meer",
+        "PARIJS (ANP) - Het <a href='/x'>dossier</a>. <strong>Vet</strong>, en<br>een nieuwe regel.",
+    )
+    page = parse_page(html, URL)
+    assert page.article.headline == "Kop met nadruk: en meer"
+    assert page.article.paragraphs == ["PARIJS (ANP) - Het dossier. Vet, en een nieuwe regel."]
+
+
+def test_inline_markup_in_a_teaser_adds_no_space():
+    page = parse_page(listing(row("/nieuws/een-kop", teaser="PARIJS (ANP) - Het <em>dossier</em>.")), URL)
+    assert [r.teaser for r in page.rows] == ["PARIJS (ANP) - Het dossier."]

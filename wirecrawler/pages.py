@@ -9,7 +9,7 @@ from __future__ import annotations
 import codecs
 import re
 from dataclasses import dataclass, field
-from functools import cache
+from functools import cache, lru_cache
 from urllib.parse import urldefrag, urljoin, urlsplit
 
 from lxml import etree
@@ -67,13 +67,30 @@ class Page:
 
 
 def _absolute(base: str, href: str) -> str:
-    return urldefrag(urljoin(base, href.strip())).url
+    href = href.strip()
+    if href.startswith("/"):
+        # urljoin reads only the base's scheme and host for a link from the root, so such links,
+        # the same on every page (Net binnen, "Meer uit"), are resolved once per site.
+        base = _root_of(base)
+    return _resolved(base, href)
+
+
+@lru_cache(maxsize=1024)
+def _root_of(url: str) -> str:
+    parts = urlsplit(url)
+    return f"{parts.scheme}://{parts.netloc}/"
+
+
+@lru_cache(maxsize=16384)
+def _resolved(base: str, href: str) -> str:
+    return urldefrag(urljoin(base, href)).url
 
 
 _WEB_SCHEMES = ("http", "https")
 _DEFAULT_PORTS = {"http": 80, "https": 443}
 
 
+@lru_cache(maxsize=16384)  # asked for the page's URL and each link's, row after row
 def site_of(url: str) -> tuple[str | None, int | None] | None:
     """The site a URL is on: its host, and its port unless that is the scheme's default (so
     http and https of one host are one site). None when the URL has no valid port."""
@@ -214,7 +231,9 @@ def _first(node: etree._Element, css: str) -> str | None:
 
 
 def _joined(node: etree._Element, css: str, xpath: bool = False) -> str:
-    return clean_text(" ".join(_query(css, xpath)(node)))
+    """The text of *node*'s matches. Text nodes join with nothing between them, so that
+    "het <a>dossier</a>." stays "het dossier."; a matched element (a line break) is a space."""
+    return clean_text("".join(part if isinstance(part, str) else " " for part in _query(css, xpath)(node)))
 
 
 def _text(node: etree._Element) -> str:
@@ -262,7 +281,7 @@ def _clock_rows(doc: Selector, page: Page) -> list[ClockRow]:
 
 
 def _article(doc: Selector, page: Page) -> Article | None:
-    headline = clean_text(" ".join(doc.css(selectors.ARTICLE_HEADLINE).getall()))
+    headline = clean_text("".join(doc.css(selectors.ARTICLE_HEADLINE).getall()))
     paragraphs = [text for node in _query(selectors.ARTICLE_PARAGRAPHS)(doc.root) if (text := _text(node))]
     if not headline:
         page.problems.append("article has no headline")

@@ -29,5 +29,5 @@ ARTICLE_PARAGRAPHS = "div.article__body > p:not(.article__related)"
 BREADCRUMB_LINKS = "nav.breadcrumb a ::text"
 
 # Text nodes of a paragraph, without scripts and styles that may be injected into it.
-PARAGRAPH_TEXT = "::text"
-PARAGRAPH_TEXT_XPATH = ".//text()[not(ancestor::script) and not(ancestor::style)]"
+# Line breaks are matched too: a <br> separates words the way a space does.
+PARAGRAPH_TEXT_XPATH = ".//text()[not(ancestor::script) and not(ancestor::style)] | .//br"
