@@ -134,3 +134,20 @@ def test_spider_refuses_bad_arguments(arguments, message):
 def test_spider_allows_the_start_url_host_only():
     spider = BuitenlandSpider(start_url="http://127.0.0.1:8080/nieuws/buitenland", max_pages="3")
     assert (spider.allowed_domains, spider.max_pages) == (["127.0.0.1"], 3)
+
+
+def test_an_unreadable_label_is_counted_on_every_record_that_shows_it(crawler):
+    """Readings of labels are remembered across records, their failures are not."""
+    pipeline = RecordPipeline.from_crawler(crawler)
+    labels = [SeenLabel("999999 jaar geleden", False, REF, "http://127.0.0.1/nieuws/buitenland")]
+    pipeline.process_item(sighting(kind="brief", labels=labels))
+    pipeline.process_item(sighting(kind="lead", labels=labels))
+    assert crawler.stats.get_value("wirecrawler/labels_unreadable") == 2
+
+
+def test_the_spiders_generator_callbacks_are_one_object_each():
+    """Scrapy parses a generator callback's source before each call unless that callback
+    object is still alive from the last one (bench/README.md, the crawl's fixes)."""
+    spider = BuitenlandSpider(start_url="http://127.0.0.1:8080/nieuws/buitenland")
+    assert spider.parse_listing is spider.parse_listing
+    assert spider.emit_stories is spider.emit_stories

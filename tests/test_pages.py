@@ -10,8 +10,9 @@ from __future__ import annotations
 import codecs
 
 import pytest
+from lxml import etree
 
-from wirecrawler.pages import decode_html, parse_page, read_page, site_of
+from wirecrawler.pages import _ByMarkup, decode_html, parse_page, read_page, site_of
 from wirecrawler.wire import dateline_doubt, strip_markup
 
 URL = "http://127.0.0.1:8000/nieuws/buitenland"
@@ -273,3 +274,41 @@ def test_inline_markup_adds_no_space_and_a_line_break_is_one():
 def test_inline_markup_in_a_teaser_adds_no_space():
     page = parse_page(listing(row("/nieuws/een-kop", teaser="PARIJS (ANP) - Het <em>dossier</em>.")), URL)
     assert [r.teaser for r in page.rows] == ["PARIJS (ANP) - Het dossier."]
+
+
+# --- Rows that recur on page after page (Net binnen, "Meer uit") are read once by their markup.
+
+
+def test_parts_are_read_once_per_markup_and_the_oldest_go_first():
+    reads = []
+
+    def read(node):
+        reads.append(node.get("href"))
+        return (node.get("href"), node.text)
+
+    by_markup = _ByMarkup(read, size=2)
+    a, b, c = (etree.fromstring(f'<a href="/{x}">{x.upper()}</a>') for x in "abc")
+    assert by_markup(a) == ("/a", "A")
+    assert by_markup(etree.fromstring('<a href="/a">A</a>')) == ("/a", "A")  # another page, the same row
+    assert by_markup(etree.fromstring('<a href="/a">A2</a>')) == ("/a", "A2")  # changed text: read anew
+    assert reads == ["/a", "/a"]
+    by_markup(b), by_markup(c)  # three distinct rows held in two places: the oldest, /a, goes
+    assert by_markup(a) == ("/a", "A")
+    assert reads == ["/a", "/a", "/b", "/c", "/a"]
+
+
+def test_a_row_repeated_on_pages_of_two_sites_resolves_and_is_judged_per_page():
+    rows = row("/nieuws/a") + row("http://127.0.0.1:8000/nieuws/b", "B")
+    more_news = f'<section class="more-news"><ul class="news-list">{rows}</ul></section>'
+    html = article().replace("</body>", f"{more_news}</body>")
+    here, there = parse_page(html, ARTICLE_URL), parse_page(html, "http://127.0.0.1:9000/nieuws/een-verhaal")
+    assert here.kind == there.kind == "article"
+    assert [r.url for r in here.rows] == ["http://127.0.0.1:8000/nieuws/a", "http://127.0.0.1:8000/nieuws/b"]
+    assert [r.url for r in there.rows] == ["http://127.0.0.1:9000/nieuws/a"]
+    assert (here.problems, there.problems) == ([], ["row 2 links off the site: http://127.0.0.1:8000/nieuws/b"])
+
+
+def test_control_characters_are_dropped_from_a_page_read_as_windows_1252_too():
+    decoded = decode_html(b"<p>\x92a\x07b</p>", None)
+    assert decoded.text == "<p>\u2019ab</p>"
+    assert decoded.repairs == ("1 bytes are not UTF-8; read as Windows-1252", "1 control characters removed")

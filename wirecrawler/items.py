@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import datetime
 
 
@@ -28,7 +29,9 @@ class Sighting:
     section: str
     source_url: str
     scraped_at: datetime
-    labels: list[SeenLabel] = field(default_factory=list)  # every label the crawl saw for the story
+    # Every label the crawl saw for the story, set on release; until then the empty tuple all
+    # sightings share rather than an empty list each (a run holds thousands of sightings).
+    labels: Sequence[SeenLabel] = ()
 
 
 @dataclass

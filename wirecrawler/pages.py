@@ -81,7 +81,9 @@ def _root_of(url: str) -> str:
     return f"{parts.scheme}://{parts.netloc}/"
 
 
-@lru_cache(maxsize=16384)
+# Only the rows repeated on every page hit these caches, a few dozen links: the rest of a
+# long crawl's links are each met once and would only grow its memory in a bigger cache.
+@lru_cache(maxsize=1024)
 def _resolved(base: str, href: str) -> str:
     return urldefrag(urljoin(base, href)).url
 
@@ -90,7 +92,7 @@ _WEB_SCHEMES = ("http", "https")
 _DEFAULT_PORTS = {"http": 80, "https": 443}
 
 
-@lru_cache(maxsize=16384)  # asked for the page's URL and each link's, row after row
+@lru_cache(maxsize=1024)  # asked for the page's URL and each link's, row after row
 def site_of(url: str) -> tuple[str | None, int | None] | None:
     """The site a URL is on: its host, and its port unless that is the scheme's default (so
     http and https of one host are one site). None when the URL has no valid port."""
@@ -127,6 +129,7 @@ def _undecodable(headline: str) -> str | None:
 
 # Control characters other than tab, line feed, form feed and carriage return are no text.
 _CONTROL = re.compile(r"[\x01-\x08\x0b\x0e-\x1f\x7f]")
+_CONTROL_BYTES = bytes([*range(0x01, 0x09), 0x0B, *range(0x0E, 0x20), 0x7F])  # the same, as UTF-8 bytes
 _ESCAPED_BYTES = re.compile("[\udc80-\udcff]+")  # bytes that were not UTF-8, kept by surrogateescape
 # A page the server sent whole closes its html element near the end.
 _HTML_END = re.compile(r"</html\s*>", re.IGNORECASE)
@@ -134,10 +137,8 @@ _HTML_END_WINDOW = 8192
 # Code inside text elements (an injected script in a headline or paragraph) is no text. Code
 # elsewhere (ad slots, data blobs) is left alone: nothing reads it. These are HTML's own
 # element names, not the portal's layout, so they are not in the selectors module.
-_CODE_IN_TEXT = (
-    "//*[self::script or self::style or self::noscript or self::template]"
-    "[ancestor::p or ancestor::a or ancestor::span or ancestor::h1 or ancestor::h2 or ancestor::h3]"
-)
+_CODE_ELEMENTS = ("script", "style", "noscript", "template")
+_TEXT_ELEMENTS = ("p", "a", "span", "h1", "h2", "h3")
 
 
 @dataclass(frozen=True)
@@ -178,6 +179,9 @@ def decode_html(body: bytes, content_type: str | None = None) -> Decoded:
         text = body.decode("utf-8")
     except UnicodeDecodeError:
         text = None
+    # In UTF-8 a control character is its own byte, and deleting bytes in C is a quarter of
+    # the regex's scan over the text: a page without any skips the regex.
+    controls_possible = text is None or len(body.translate(None, _CONTROL_BYTES)) != len(body)
     if text is not None and not body.isascii():
         if declared is None:
             repairs.append("declares no charset; read as UTF-8")
@@ -193,9 +197,10 @@ def decode_html(body: bytes, content_type: str | None = None) -> Decoded:
         count = sum(len(run) for run in _ESCAPED_BYTES.findall(escaped))
         text = _ESCAPED_BYTES.sub(_from_windows_1252, escaped)
         repairs.append(f"{count} bytes are not UTF-8; read as Windows-1252")
-    text, controls = _CONTROL.subn("", text)
-    if controls:
-        repairs.append(f"{controls} control characters removed")
+    if controls_possible:
+        text, controls = _CONTROL.subn("", text)
+        if controls:
+            repairs.append(f"{controls} control characters removed")
     return Decoded(text, None, tuple(repairs))
 
 
@@ -210,9 +215,13 @@ def read_page(body: bytes, url: str, content_type: str | None = None) -> Page:
 
 
 def _drop_code_in_text(doc: Selector, page: Page) -> None:
-    code = doc.xpath(_CODE_IN_TEXT)
+    # Walking the few code elements up to their ancestors costs a fraction of an XPath
+    # predicate tried on every element of the page.
+    code = [
+        node for node in doc.root.iter(*_CODE_ELEMENTS) if next(node.iterancestors(*_TEXT_ELEMENTS), None) is not None
+    ]
     for node in code:
-        node.drop()
+        Selector(root=node, type=doc.type).drop()  # parsel's drop keeps the tail text
     if code:
         page.irregular.append(f"{len(code)} script or style elements inside text ignored")
 
@@ -240,12 +249,55 @@ def _text(node: etree._Element) -> str:
     return _joined(node, selectors.PARAGRAPH_TEXT_XPATH, xpath=True)
 
 
-def _rows(doc: Selector, css: str, page: Page) -> list[Row]:
+class _ByMarkup:
+    """What *read* finds in an element, remembered by the element's markup.
+
+    Net binnen and "Meer uit" show the same rows on page after page: serialising a row is a
+    third of reading its parts with one XPath query each, so each distinct row is read once.
+    The parts depend on the element's own subtree alone, which its markup spells out. The
+    oldest entries go first once *size* are held, so a long crawl's memory stays bounded.
+    """
+
+    def __init__(self, read, size: int = 256):
+        self.read = read
+        self.size = size
+        self.found: dict[bytes, tuple] = {}
+
+    def __call__(self, node: etree._Element) -> tuple:
+        markup = etree.tostring(node, with_tail=False)
+        parts = self.found.get(markup)
+        if parts is None:
+            parts = self.found[markup] = self.read(node)
+            if len(self.found) > self.size:
+                del self.found[next(iter(self.found))]
+        return parts
+
+
+def _row_parts(node: etree._Element) -> tuple[str | None, str, str | None, str]:
+    """A news-list row's link, title attribute (whitespace cleaned), time label and teaser."""
+    title = clean_text(_first(node, selectors.ROW_HEADLINE) or "")
+    label = _joined(node, selectors.ROW_TIME) or None
+    return _first(node, selectors.ROW_HREF), title, label, _joined(node, selectors.ROW_TEXT)
+
+
+def _clock_row_parts(node: etree._Element) -> tuple[str | None, str, str, str]:
+    """A Net binnen row's link, section, headline and wall-clock label."""
+    section = _joined(node, selectors.NET_BINNEN_SECTION)
+    headline = _joined(node, selectors.NET_BINNEN_TITLE)
+    return node.get("href"), section, headline, _joined(node, selectors.NET_BINNEN_TIME)
+
+
+# Only rows that recur go through _ByMarkup: the section listing shows each story on one
+# page, so its rows are read directly.
+_read_more_news_row = _ByMarkup(_row_parts)
+_read_clock_row = _ByMarkup(_clock_row_parts)
+
+
+def _rows(doc: Selector, css: str, page: Page, read=_row_parts) -> list[Row]:
     rows = []
     numbers: dict[str, int] = {}  # link -> the row that first showed it
     for number, node in enumerate(_query(css)(doc.root), start=1):
-        href = _first(node, selectors.ROW_HREF)
-        title = clean_text(_first(node, selectors.ROW_HEADLINE) or "")
+        href, title, label, teaser = read(node)
         headline = clean_text(strip_markup(title))
         if not href or not headline:
             page.problems.append(f"row {number} has no {'link' if not href else 'headline'}")
@@ -260,8 +312,6 @@ def _rows(doc: Selector, css: str, page: Page) -> list[Row]:
         numbers[url] = number
         if headline != title:
             page.irregular.append(f"row {number} headline holds markup, removed: {title!r}")
-        label = _joined(node, selectors.ROW_TIME) or None
-        teaser = _joined(node, selectors.ROW_TEXT)
         rows.append(Row(headline, url, teaser, label))
     return rows
 
@@ -269,10 +319,7 @@ def _rows(doc: Selector, css: str, page: Page) -> list[Row]:
 def _clock_rows(doc: Selector, page: Page) -> list[ClockRow]:
     rows = []
     for node in _query(selectors.NET_BINNEN_ROWS)(doc.root):
-        href = node.get("href")
-        section = _joined(node, selectors.NET_BINNEN_SECTION)
-        headline = _joined(node, selectors.NET_BINNEN_TITLE)
-        label = _joined(node, selectors.NET_BINNEN_TIME)
+        href, section, headline, label = _read_clock_row(node)
         if href and headline and label:
             rows.append(ClockRow(section, headline, _absolute(page.url, href), label))
         else:
@@ -281,7 +328,7 @@ def _clock_rows(doc: Selector, page: Page) -> list[ClockRow]:
 
 
 def _article(doc: Selector, page: Page) -> Article | None:
-    headline = clean_text("".join(doc.css(selectors.ARTICLE_HEADLINE).getall()))
+    headline = clean_text("".join(_query(selectors.ARTICLE_HEADLINE)(doc.root)))
     paragraphs = [text for node in _query(selectors.ARTICLE_PARAGRAPHS)(doc.root) if (text := _text(node))]
     if not headline:
         page.problems.append("article has no headline")
@@ -298,15 +345,15 @@ def _article(doc: Selector, page: Page) -> Article | None:
 
 
 def _article_section(doc: Selector) -> str | None:
-    crumbs = [clean_text(t) for t in doc.css(selectors.BREADCRUMB_LINKS).getall() if clean_text(t)]
+    crumbs = [clean_text(t) for t in _query(selectors.BREADCRUMB_LINKS)(doc.root) if clean_text(t)]
     if crumbs:
         return crumbs[-1]
-    title = clean_text(doc.css(selectors.MORE_NEWS_TITLE).get() or "")
+    title = clean_text(_first(doc.root, selectors.MORE_NEWS_TITLE) or "")
     return title.removeprefix("Meer uit ").strip() or None
 
 
 def is_article(doc: Selector) -> bool:
-    return bool(doc.css(selectors.ARTICLE))
+    return bool(_query(selectors.ARTICLE)(doc.root))
 
 
 def parse_page(html: str, url: str) -> Page:
@@ -322,15 +369,15 @@ def parse_page(html: str, url: str) -> Page:
     doc = Selector(text=html)
     _drop_code_in_text(doc, page)
     page.clock_rows = _clock_rows(doc, page)
-    page.built_in_browser = bool(doc.css(selectors.BROWSER_RENDERING_DATA))
+    page.built_in_browser = bool(_query(selectors.BROWSER_RENDERING_DATA)(doc.root))
     if is_article(doc):
         page.kind = "article"
         page.section = _article_section(doc)
         page.article = _article(doc, page)
-        page.rows = _rows(doc, selectors.MORE_NEWS_ROWS, page)
+        page.rows = _rows(doc, selectors.MORE_NEWS_ROWS, page, _read_more_news_row)
     else:
         page.rows = _rows(doc, selectors.LISTING_ROWS, page)
-        next_href = doc.css(selectors.NEXT_PAGE).get()
+        next_href = _first(doc.root, selectors.NEXT_PAGE)
         page.next_page = _absolute(url, next_href) if next_href else None
     return page
 

@@ -6,6 +6,8 @@ Plain Python with no Scrapy import; the record pipeline and the ``parse`` comman
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import datetime
+from functools import lru_cache
 
 from wirecrawler.items import Brief, Lead, Record, SeenLabel, Sighting
 from wirecrawler.timeline import LabelError, TimeEvidence, clock_evidence, finest, relative_evidence, utc_iso
@@ -22,8 +24,16 @@ def story_key(headline: str | None, paragraphs: list[str]) -> str:
 
 
 def evidence_of(seen: SeenLabel) -> TimeEvidence:
-    read = clock_evidence if seen.absolute else relative_evidence
-    return read(seen.label, seen.reference)
+    return _evidence(seen.label, seen.absolute, seen.reference)
+
+
+# Stories share their labels ("2 uur geleden", a Net binnen time) and pages share their Date,
+# so a run reads each (label, reference) once rather than once per record. An unreadable
+# label raises each time: lru_cache keeps results only.
+@lru_cache(maxsize=4096)
+def _evidence(label: str, absolute: bool, reference: datetime) -> TimeEvidence:
+    read = clock_evidence if absolute else relative_evidence
+    return read(label, reference)
 
 
 @dataclass

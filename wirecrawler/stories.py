@@ -20,13 +20,16 @@ class StoryBook:
     def __init__(self) -> None:
         self._sightings: dict[tuple[str, str], Sighting] = {}
         self._from_listing: set[tuple[str, str]] = set()
-        self._labels: dict[str, dict[tuple, SeenLabel]] = defaultdict(dict)
+        # (story, label, absolute, reference) -> the first page to show it. One flat dict, not
+        # a dict of labels per story: the book holds every story of the run until it ends.
+        self._labels: dict[tuple[str, str, bool, datetime], str] = {}
 
     def __len__(self) -> int:
         return len(self._sightings)
 
-    def _note_label(self, story: str, seen: SeenLabel) -> None:
-        self._labels[story].setdefault((seen.label, seen.absolute, seen.reference), seen)
+    def _note_label(self, story: str, label: str, absolute: bool, reference: datetime, source_url: str) -> None:
+        """The first page to show a label for a story, at a reference, is the one it is kept with."""
+        self._labels.setdefault((story, label, absolute, reference), source_url)
 
     def add_row(self, row: Row, reference: datetime, source_url: str, *, from_listing: bool) -> str:
         """A section listing row or a "Meer uit Buitenland" row: a brief and its time label.
@@ -35,7 +38,7 @@ class StoryBook:
         """
         story = story_key(row.headline, [row.teaser])
         if row.label:
-            self._note_label(story, SeenLabel(row.label, False, reference, source_url))
+            self._note_label(story, row.label, False, reference, source_url)
         key = ("brief", story)
         if key not in self._sightings or (from_listing and key not in self._from_listing):
             self._sightings[key] = Sighting(
@@ -55,7 +58,7 @@ class StoryBook:
     def add_clock_row(self, row: ClockRow, reference: datetime, source_url: str) -> None:
         """A Net binnen row: time evidence only, and only for our section's stories."""
         if row.section == SECTION:
-            self._note_label(story_key(row.headline, []), SeenLabel(row.label, True, reference, source_url))
+            self._note_label(story_key(row.headline, []), row.label, True, reference, source_url)
 
     def add_article(self, article: Article, reference: datetime, source_url: str) -> str:
         """An article page of our section: the lead. Returns the story id."""
@@ -93,9 +96,12 @@ class StoryBook:
 
     def release(self) -> list[Sighting]:
         """Every sighting, each with all the labels seen for its story, and empty the book."""
+        labels = defaultdict(list)
+        for (story, label, absolute, reference), source_url in self._labels.items():
+            labels[story].append(SeenLabel(label, absolute, reference, source_url))
         released = []
         for (_, story), sighting in self._sightings.items():
-            sighting.labels = sorted(self._labels.get(story, {}).values(), key=lambda s: (s.reference, s.label))
+            sighting.labels = sorted(labels.get(story, ()), key=lambda s: (s.reference, s.label))
             released.append(sighting)
         self._sightings.clear()
         self._from_listing.clear()

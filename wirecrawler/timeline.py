@@ -11,6 +11,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from email.utils import parsedate_to_datetime
+from functools import lru_cache
 from zoneinfo import ZoneInfo
 
 from dateutil.relativedelta import relativedelta
@@ -124,6 +125,7 @@ def utc_iso(instant: datetime) -> str:
     return instant.astimezone(UTC).replace(microsecond=0).isoformat().replace("+00:00", "Z")
 
 
+@lru_cache(maxsize=64)  # a crawl's responses carry the same few Date values, one per second at most
 def parse_http_date(value: str | bytes | None) -> datetime | None:
     """An HTTP ``Date`` header as an aware UTC instant, or None when missing or unparsable."""
     if isinstance(value, bytes):

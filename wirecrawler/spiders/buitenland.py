@@ -15,6 +15,7 @@ from urllib.parse import urlsplit
 import scrapy
 from scrapy import signals
 from scrapy.exceptions import DontCloseSpider, DownloadCancelledError, IgnoreRequest
+from scrapy.http import TextResponse
 from scrapy.spidermiddlewares.httperror import HttpError
 
 from wirecrawler.extensions import SeenStoreExtension
@@ -69,6 +70,12 @@ class BuitenlandSpider(scrapy.Spider):
         self.max_age = timedelta(hours=_positive("max_age_hours", max_age_hours, float))
         self.book = StoryBook()
         self.run_started = datetime.now(UTC)  # names the run's feed files
+        # Before each callback Scrapy reads its source to see whether a generator returns a
+        # value, and remembers the answer only while that callback object lives. A bound
+        # method is a new object each time it is looked up, so every listing page paid for a
+        # parse of parse_listing's source; one lasting object per generator callback keeps it.
+        self.parse_listing = self.parse_listing
+        self.emit_stories = self.emit_stories
 
     @classmethod
     def from_crawler(cls, crawler, *args, **kwargs):
@@ -103,7 +110,9 @@ class BuitenlandSpider(scrapy.Spider):
 
     def _read(self, response) -> Page:
         content_type = (response.headers.get("Content-Type") or b"").decode("latin-1")
-        if not hasattr(response, "text"):
+        # Not hasattr(response, "text"): that runs Scrapy's text property (charset inference,
+        # and a decode of the body unless a middleware did one); read_page decodes it itself.
+        if not isinstance(response, TextResponse):
             return Page(url=response.url, fault=f"not a text page ({content_type or 'no Content-Type'})")
         page = read_page(response.body, response.url, content_type)
         for problem in page.problems:
