@@ -142,10 +142,11 @@ def test_changed_listing_markup_fails_the_run(tmp_path):
     assert "has no rows" in run.log and "layout drift" in run.log
 
 
-def test_bad_arguments_fail_at_start(tmp_path):
+def test_bad_arguments_are_a_usage_error_said_in_one_line(tmp_path):
     run = crawl("http://127.0.0.1:9", tmp_path, "-a", "max_pages=zero")
-    assert run.returncode != 0
-    assert "max_pages must be a positive number" in run.log
+    assert run.returncode == 2
+    assert "error: -a max_pages must be a positive number, not 'zero'" in run.log
+    assert "Traceback" not in run.log
 
 
 def test_parse_command_reads_the_seed_text():

@@ -123,7 +123,7 @@ def test_spider_arguments_other_than_its_own_are_refused_before_anything_is_writ
     """Scrapy makes every -a an attribute of the spider, and every attribute a feed URI value."""
     arguments = ["run_start=../../escape", "name=../x", "seen_store=none"]
     run = crawl("http://127.0.0.1:9", tmp_path, *[part for a in arguments for part in ("-a", a)])
-    assert run.returncode == 1
+    assert run.returncode == 2  # a usage error
     assert "unknown spider arguments: 'run_start', 'name', 'seen_store'" in run.log
     assert [p for p in tmp_path.parent.rglob("*escape*")] + [p for p in tmp_path.rglob("*") if p.is_file()] == []
 

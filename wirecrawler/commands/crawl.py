@@ -29,6 +29,7 @@ class Command(ScrapyCrawlCommand):
     def run(self, args, opts) -> None:
         if len(args) != 1:
             raise UsageError("give exactly one spider name")
+        self._check_spider_arguments(args[0], opts.spargs)
         crawler = self._create_crawler(args[0])
         self.crawler_process.crawl(crawler, **opts.spargs)
         self.crawler_process.start()
@@ -47,3 +48,17 @@ class Command(ScrapyCrawlCommand):
         else:
             logger.info("Run succeeded")
         self.exitcode = exit_status
+
+    def _check_spider_arguments(self, name: str, arguments: dict) -> None:
+        """A bad ``-a`` argument: one line and exit 2, not a traceback from the crawler's start."""
+        try:
+            spidercls = self.crawler_process.spider_loader.load(name)
+        except KeyError:
+            return  # Scrapy says so itself
+        check = getattr(spidercls, "check_arguments", None)
+        if check is None:
+            return
+        try:
+            check(**arguments)
+        except ValueError as exc:
+            raise UsageError(str(exc), print_help=False) from None

@@ -8,6 +8,7 @@ which turn them into records, drop what was seen, and hand the rest to the feeds
 from __future__ import annotations
 
 import logging
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from functools import cached_property
 from urllib.parse import urlsplit
@@ -44,30 +45,56 @@ def _positive(name: str, value, convert):
     return number
 
 
-class BuitenlandSpider(scrapy.Spider):
-    name = "buitenland"
+@dataclass(frozen=True)
+class CrawlArguments:
+    """The spider's ``-a`` arguments, checked."""
 
-    def __init__(
-        self,
+    start_url: str
+    host: str
+    max_pages: int
+    max_age: timedelta
+
+    @classmethod
+    def parse(
+        cls,
         start_url: str = DEFAULT_START_URL,
         max_pages: int | str = DEFAULT_MAX_PAGES,
         max_age_hours: float | str = DEFAULT_MAX_AGE_HOURS,
         *args,
         **kwargs,
-    ):
+    ) -> CrawlArguments:
+        """Raises ValueError naming the first bad argument."""
         if args or kwargs:
             # Scrapy would make each one an attribute, replacing the spider's own (-a book=x)
             # and reaching the feed URI parameters (-a run_start=../../x): refuse them.
             unknown = ", ".join(map(repr, [*args, *kwargs]))
             raise ValueError(f"unknown spider arguments: {unknown}; it takes start_url, max_pages and max_age_hours")
-        super().__init__()
         parts = urlsplit(start_url)
         if parts.scheme not in ("http", "https") or not parts.hostname:
             raise ValueError(f"-a start_url must be an http(s) URL, not {start_url!r}")
-        self.start_url = start_url
-        self.allowed_domains = [parts.hostname]
-        self.max_pages = _positive("max_pages", max_pages, int)
-        self.max_age = timedelta(hours=_positive("max_age_hours", max_age_hours, float))
+        return cls(
+            start_url=start_url,
+            host=parts.hostname,
+            max_pages=_positive("max_pages", max_pages, int),
+            max_age=timedelta(hours=_positive("max_age_hours", max_age_hours, float)),
+        )
+
+
+class BuitenlandSpider(scrapy.Spider):
+    name = "buitenland"
+
+    @staticmethod
+    def check_arguments(*args, **kwargs) -> None:
+        """For the crawl command: a bad ``-a`` argument is a usage error, said before any start-up."""
+        CrawlArguments.parse(*args, **kwargs)
+
+    def __init__(self, *args, **kwargs):
+        arguments = CrawlArguments.parse(*args, **kwargs)
+        super().__init__()
+        self.start_url = arguments.start_url
+        self.allowed_domains = [arguments.host]
+        self.max_pages = arguments.max_pages
+        self.max_age = arguments.max_age
         self.book = StoryBook()
         self.run_started = datetime.now(UTC)  # names the run's feed files
         # Before each callback Scrapy reads its source to see whether a generator returns a
