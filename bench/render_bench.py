@@ -42,9 +42,11 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT / "tests"))
+sys.path[:0] = [str(ROOT), str(ROOT / "tests")]
 import sitegen  # noqa: E402 (the sample site's generator, found through the path above)
 import sitegen_js  # noqa: E402
+
+from wirecrawler.demo import local_crawl_command  # noqa: E402
 
 SAMPLE_EVERY = 0.2  # seconds; reading smaps_rollup of a dozen processes costs CPU too
 CRAWL_TIMEOUT = 1800
@@ -156,15 +158,9 @@ def crawl(site: Path, extra: list[str], workdir: Path) -> dict:
     )
     try:
         base = f"http://127.0.0.1:{int(server.stdout.readline())}"
-        command = [
-            sys.executable, "-m", "scrapy", "crawl", "buitenland",
-            "-a", f"start_url={base}/nieuws/buitenland",
-            "-a", "max_pages=100000", "-a", "max_age_hours=10000000",
-            "-s", f"WIRECRAWLER_STATE_DIR={workdir / 'state'}",
-            "-s", f"WIRECRAWLER_FEED_DIR={workdir / 'feeds'}",
-            "-s", "DOWNLOAD_DELAY=0", "-s", "AUTOTHROTTLE_ENABLED=False",
-            *extra,
-        ]  # fmt: skip
+        command = local_crawl_command(
+            base, workdir / "state", workdir / "feeds", "-a", "max_pages=100000", "-a", "max_age_hours=10000000", *extra
+        )
         log_path = workdir / "crawl.log"
         with log_path.open("w") as log:
             env = {**os.environ, "HOME": str(workdir / "home")}  # Chromium's profile goes under $HOME

@@ -16,6 +16,8 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from wirecrawler.demo import local_crawl_command
+
 ROOT = Path(__file__).resolve().parent.parent
 SAMPLE_SITE = ROOT / "sample_site"
 CRAWL_TIMEOUT = 120
@@ -78,15 +80,7 @@ def crawl(base_url: str, state: Path, *args: str, output: Path | None = None, en
     """
     feed_dir = state / "feeds"
     before = set(feed_dir.rglob("*.jsonl")) if feed_dir.exists() else set()
-    command = [
-        sys.executable, "-m", "scrapy", "crawl", "buitenland",
-        "-a", f"start_url={base_url}/nieuws/buitenland",
-        "-s", f"WIRECRAWLER_STATE_DIR={state / 'state'}",
-        "-s", f"WIRECRAWLER_FEED_DIR={feed_dir}",
-        "-s", "DOWNLOAD_DELAY=0",
-        "-s", "AUTOTHROTTLE_ENABLED=False",
-        *args,
-    ]  # fmt: skip
+    command = local_crawl_command(base_url, state / "state", feed_dir, *args)
     if output is not None:
         command += ["-O", str(output)]
     done = subprocess.run(

@@ -13,7 +13,6 @@ from __future__ import annotations
 import signal
 import sqlite3
 import subprocess
-import sys
 import time
 from collections import Counter
 from contextlib import closing
@@ -22,6 +21,7 @@ from pathlib import Path
 import pytest
 from crawling import CRAWL_TIMEOUT, ROOT, SAMPLE_SITE, copy_site, crawl, differences, read_jsonl, served, url_path
 
+from wirecrawler.demo import local_crawl_command
 from wirecrawler.seen import StoreLock
 
 EXPECTED = read_jsonl(SAMPLE_SITE / "expected-feed.jsonl")
@@ -95,14 +95,7 @@ def crawl_until(url, state: Path, articles: int, signum: int) -> tuple[int, str,
     Returns the exit status, the log, and the site's requests of this crawl, in-flight ones included.
     """
     before = len(url.requested())
-    command = [
-        sys.executable, "-m", "scrapy", "crawl", "buitenland",
-        "-a", f"start_url={url}/nieuws/buitenland",
-        "-s", f"WIRECRAWLER_STATE_DIR={state / 'state'}",
-        "-s", f"WIRECRAWLER_FEED_DIR={state / 'feeds'}",
-        "-s", "DOWNLOAD_DELAY=0",
-        "-s", "AUTOTHROTTLE_ENABLED=False",
-    ]  # fmt: skip
+    command = local_crawl_command(url, state / "state", state / "feeds")
     log = state / "crawl.log"
     state.mkdir(parents=True, exist_ok=True)
     with log.open("w") as stderr:

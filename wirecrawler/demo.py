@@ -19,15 +19,25 @@ from wirecrawler.localsite import make_server
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 
 
-def _crawl(base_url: str, out: Path, log: Path) -> tuple[int, float]:
-    command = [
+def local_crawl_command(base_url: str, state_dir: Path, feed_dir: Path, *extra: str) -> list[str]:
+    """``scrapy crawl buitenland`` against a locally served site, with its own state and feeds.
+
+    No politeness delay: the server is this machine's own. The demo, the end-to-end tests and
+    the benchmarks all crawl this way.
+    """
+    return [
         sys.executable, "-m", "scrapy", "crawl", "buitenland",
         "-a", f"start_url={base_url}/nieuws/buitenland",
-        "-s", f"WIRECRAWLER_STATE_DIR={out / 'state'}",
-        "-s", f"WIRECRAWLER_FEED_DIR={out / 'feeds'}",
+        "-s", f"WIRECRAWLER_STATE_DIR={state_dir}",
+        "-s", f"WIRECRAWLER_FEED_DIR={feed_dir}",
         "-s", "DOWNLOAD_DELAY=0",
         "-s", "AUTOTHROTTLE_ENABLED=False",
+        *extra,
     ]  # fmt: skip
+
+
+def _crawl(base_url: str, out: Path, log: Path) -> tuple[int, float]:
+    command = local_crawl_command(base_url, out / "state", out / "feeds")
     started = time.monotonic()
     with log.open("w", encoding="utf-8") as log_file:
         status = subprocess.run(command, cwd=PROJECT_ROOT, stdout=log_file, stderr=subprocess.STDOUT).returncode
