@@ -38,6 +38,11 @@ def summary(results: dict[str, dict]) -> str:
             f"| bare spider {span(crawl['bare_pages_per_cpu_second'])} | {span(crawl['cpu_ratio'])} | (≥ 0.8) | |"
         )
         lines.append(
+            f"| crawl | pages/s | {span(crawl['full_pages_per_second'])} "
+            f"| bare spider with the project's collector threshold {span(crawl['bare_with_collector_pages_per_second'])} "
+            f"| {span(crawl['ratio_to_bare_with_collector'])} | | |"
+        )
+        lines.append(
             f"| crawl | peak RSS MB; slope MB/1,000 pages | {span(crawl['full_peak_rss_mb'])}; "
             f"{span(crawl['full_slope_mb_per_1000_pages'])} | {span(crawl['bare_peak_rss_mb'])}; "
             f"{span(crawl['bare_slope_mb_per_1000_pages'])} | | flat | |"

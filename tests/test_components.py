@@ -2,15 +2,21 @@
 
 from __future__ import annotations
 
+import gc
 from datetime import UTC, datetime
 
 import pytest
 from itemadapter import ItemAdapter
+from scrapy import Request, signals
+from scrapy.exceptions import DropItem
+from scrapy.http import HtmlResponse
 from scrapy.utils.project import get_project_settings
 from scrapy.utils.reactor import install_reactor
 from scrapy.utils.test import get_crawler
 
+from wirecrawler.collector import CollectorThreshold
 from wirecrawler.extensions import RunOutcome, SeenStoreExtension
+from wirecrawler.logformatter import ShownOnlyLogFormatter
 from wirecrawler.items import Brief, Lead, SeenLabel, Sighting
 from wirecrawler.pipelines import DedupePipeline, DuplicateRecord, RecordPipeline
 from wirecrawler.spiders.buitenland import BuitenlandSpider
@@ -151,3 +157,57 @@ def test_the_spiders_generator_callbacks_are_one_object_each():
     spider = BuitenlandSpider(start_url="http://127.0.0.1:8080/nieuws/buitenland")
     assert spider.parse_listing is spider.parse_listing
     assert spider.emit_stories is spider.emit_stories
+
+
+@pytest.fixture
+def python_collector():
+    """The interpreter's collector thresholds, put back whatever a test does to them."""
+    saved = gc.get_threshold()
+    yield saved
+    gc.set_threshold(*saved)
+
+
+def test_the_collector_threshold_holds_while_the_engine_runs(crawler, python_collector):
+    assert crawler.get_extension(CollectorThreshold) is not None
+    crawler.signals.send_catch_log(signals.engine_started)
+    assert gc.get_threshold() == (crawler.settings.getint("WIRECRAWLER_GC_THRESHOLD"), *python_collector[1:])
+    crawler.signals.send_catch_log(signals.engine_stopped)
+    assert gc.get_threshold() == python_collector
+
+
+def test_a_zero_collector_threshold_leaves_cpythons_own(tmp_path, python_collector):
+    settings = get_project_settings().copy_to_dict()
+    settings.update(SEEN_STORE_ENABLED=False, WIRECRAWLER_GC_THRESHOLD=0)
+    crawler = get_crawler(BuitenlandSpider, settings)
+    assert crawler.get_extension(CollectorThreshold) is None
+    crawler.signals.send_catch_log(signals.engine_started)
+    assert gc.get_threshold() == python_collector
+
+
+def formatter_at(level):
+    """The project's log formatter at *level*, with a spider and a response to format messages about."""
+    settings = {**get_project_settings().copy_to_dict(), "LOG_LEVEL": level, "SEEN_STORE_ENABLED": False}
+    crawler = get_crawler(BuitenlandSpider, settings)
+    spider = BuitenlandSpider(start_url="http://127.0.0.1:8080/nieuws/buitenland")
+    spider.crawler = crawler
+    response = HtmlResponse("http://127.0.0.1:8080/nieuws/buitenland", body=b"<html></html>")
+    response.request = Request(response.url)
+    return crawler.logformatter, spider, response
+
+
+@pytest.mark.parametrize("level", ["INFO", "info", 20])
+def test_log_messages_below_the_log_level_are_not_made(level):
+    formatter, spider, response = formatter_at(level)
+    assert isinstance(formatter, ShownOnlyLogFormatter)
+    item = sighting()
+    assert formatter.crawled(response.request, response, spider) is None
+    assert formatter.scraped(item, response, spider) is None
+    assert formatter.dropped(item, DuplicateRecord("lead x already emitted"), response, spider) is None
+    shown = formatter.dropped(item, DropItem("broken"), response, spider)
+    assert shown is not None and shown["level"] >= 20
+
+
+def test_every_log_message_is_made_at_debug():
+    formatter, spider, response = formatter_at("DEBUG")
+    assert formatter.scraped(sighting(), response, spider)["level"] == 10
+    assert formatter.dropped(sighting(), DuplicateRecord("x"), response, spider)["level"] == 10

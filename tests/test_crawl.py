@@ -75,6 +75,8 @@ def test_rerun_emits_nothing_and_fetches_listing_pages_only(first_run, site_url)
         *["200 /nieuws/buitenland"] * 3,
     ]
     assert re.search(r"'wirecrawler/dropped/seen_before': \d+", again.log)
+    # Known stories are routine on every run: no warning, and no item dumped into the log.
+    assert " WARNING: " not in again.log and "Sighting(" not in again.log
 
 
 def test_new_stories_alone_come_out_of_the_next_run(site_url, tmp_path):

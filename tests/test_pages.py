@@ -11,8 +11,23 @@ import codecs
 
 import pytest
 from lxml import etree
+from parsel import Selector
 
-from wirecrawler.pages import _ByMarkup, decode_html, parse_page, read_page, site_of
+from wirecrawler import selectors
+from wirecrawler.pages import (
+    _ByMarkup,
+    _clock_row_parts,
+    _document,
+    _more_news_rows,
+    _net_binnen_rows,
+    _query,
+    _RecurringRows,
+    _row_parts,
+    decode_html,
+    parse_page,
+    read_page,
+    site_of,
+)
 from wirecrawler.wire import dateline_doubt, strip_markup
 
 URL = "http://127.0.0.1:8000/nieuws/buitenland"
@@ -37,6 +52,34 @@ def article(headline: str = "Een kop", *paragraphs: str) -> str:
         f'<article class="article"><h1 class="article__title">{headline}</h1>'
         f'<div class="article__body">{body}</div></article></body></html>'
     )
+
+
+def more_news(*rows: str, inside: str = "") -> str:
+    """A "Meer uit" list, with *inside* after its rows."""
+    return (
+        '<section class="more-news"><h2 class="more-news__title">Meer uit Buitenland</h2>'
+        f'<ul class="news-list">{"".join(rows)}</ul>{inside}</section>'
+    )
+
+
+def clock_row(href: str, headline: str = "Een kop", time: str = "9:41") -> str:
+    return (
+        f'<li><a href="{href}"><span class="net-binnen__cat">Buitenland</span> '
+        f'<span class="net-binnen__time">{time}</span> <span class="net-binnen__title">{headline}</span></a></li>'
+    )
+
+
+def net_binnen(*rows: str, inside: str = "") -> str:
+    return f'<section class="net-binnen"><ul>{"".join(rows)}</ul>{inside}</section>'
+
+
+def with_parts(*parts: str) -> str:
+    """An article page with *parts* at the end of its body."""
+    return article().replace("</body>", f"{''.join(parts)}</body>")
+
+
+def parsed_with_parts(*parts: str) -> etree._Element:
+    return _document(with_parts(*parts))
 
 
 # --- Decoding: the bytes of a response to text.
@@ -125,6 +168,50 @@ def test_an_article_nested_past_the_parsers_depth_limit_reads_as_no_article():
     assert page.kind == "listing" and page.article is None
 
 
+# --- The tree a page is read into: the one parsel builds (which the selectors are written for).
+
+
+@pytest.mark.parametrize(
+    "html",
+    [
+        article(),
+        " \r\n" + article() + "\n\n",
+        "\u00a0<p>a</p>" + article() + "\u3000",  # Unicode whitespace around the page
+        article("Een\x00kop"),
+        '<HTML><BODY><MAIN CLASS="x"><P>Hoofdletters</P></MAIN></BODY></HTML>',
+        "</html>",
+        "<!-- niets --></html>",
+        '<?xml version="1.0" encoding="utf-8"?><html xmlns="http://www.w3.org/1999/xhtml"><body><p>a</p></body></html>',
+        '<?xml version="1.0"?><HTML><BODY><P>a<P>b</BODY></HTML>',  # parsel reads it as XML: case kept, p in p
+    ],
+)
+def test_a_page_is_read_into_the_tree_parsel_builds(html):
+    assert etree.tostring(_document(html)) == etree.tostring(Selector(text=html).root)
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        article().encode(),
+        b" \r\n" + article().encode() + b"\n",
+        "\u00a0<p>a</p>".encode() + article().encode() + "\u2003".encode(),
+        codecs.BOM_UTF8 + article().encode(),
+    ],
+)
+def test_a_body_read_as_utf8_is_parsed_from_its_bytes_into_the_tree_its_text_gives(body):
+    decoded = decode_html(body, "text/html; charset=utf-8")
+    assert decoded.utf8 is not None
+    assert etree.tostring(_document(decoded.text, decoded.utf8)) == etree.tostring(Selector(text=decoded.text).root)
+
+
+def test_only_a_body_that_is_its_texts_utf8_is_kept_for_parsing():
+    assert decode_html(b"<p>a</p>", None).utf8 == b"<p>a</p>"
+    assert decode_html(codecs.BOM_UTF8 + b"<p>a</p>", None).utf8 == b"<p>a</p>"
+    assert decode_html(b"<p>a\x07b</p>", None).utf8 is None  # a control character removed
+    assert decode_html("<p>café</p>".encode("cp1252"), None).utf8 is None  # read as Windows-1252
+    assert decode_html("<p>café</p>".encode("cp1252"), "text/html; charset=windows-1252").utf8 is None
+
+
 # --- Scripts and markup where text belongs.
 
 
@@ -138,6 +225,18 @@ def test_scripts_and_styles_inside_text_are_dropped_and_said():
     assert page.article.headline == "Een kop"
     assert page.article.paragraphs == ["PARIJS (ANP) - Tekst en meer.", "Tweede alinea."]
     assert page.irregular == ["4 script or style elements inside text ignored"]
+
+
+def test_code_dropped_from_text_leaves_its_tail_after_what_came_before_it():
+    html = article(
+        "Een kop",
+        "a<b>b</b><script>x</script>c",  # after an element
+        "d<!-- c --><style>y</style>e",  # after a comment
+        "<script>z</script>f<noscript>n<script>w</script>m</noscript>g",  # first in its parent; nested code
+    )
+    page = parse_page(html, ARTICLE_URL)
+    assert page.article.paragraphs == ["abc", "de", "fg"]
+    assert page.irregular == ["5 script or style elements inside text ignored"]
 
 
 def test_scripts_outside_text_are_left_alone_and_not_reported():
@@ -276,7 +375,7 @@ def test_inline_markup_in_a_teaser_adds_no_space():
     assert [r.teaser for r in page.rows] == ["PARIJS (ANP) - Het dossier."]
 
 
-# --- Rows that recur on page after page (Net binnen, "Meer uit") are read once by their markup.
+# --- Parts that recur on page after page (Net binnen, "Meer uit") are read once for each distinct markup.
 
 
 def test_parts_are_read_once_per_markup_and_the_oldest_go_first():
@@ -312,3 +411,75 @@ def test_control_characters_are_dropped_from_a_page_read_as_windows_1252_too():
     decoded = decode_html(b"<p>\x92a\x07b</p>", None)
     assert decoded.text == "<p>\u2019ab</p>"
     assert decoded.repairs == ("1 bytes are not UTF-8; read as Windows-1252", "1 control characters removed")
+
+
+
+def test_listing_rows_are_those_of_news_lists_right_inside_main():
+    html = (
+        f'<html><body><ul class="news-list">{row("/nieuws/los", "Los")}</ul>'
+        f'<main><div><ul class="news-list">{row("/nieuws/diep", "Diep")}</ul></div>'
+        f'<ul class="news-list">{row("/nieuws/a", "A")}</ul></main>'
+        f'<main class="tweede"><ul class="news-list extra">{row("/nieuws/b", "B")}</ul></main></body></html>'
+    )
+    assert [r.headline for r in parse_page(html, URL).rows] == ["A", "B"]
+
+
+def test_a_recurring_part_is_read_once_for_each_distinct_markup():
+    reads = []
+
+    def read_row(node):
+        reads.append(node.get("href"))
+        return (node.get("href"),)
+
+    rows = _RecurringRows(selectors.NET_BINNEN, selectors.NET_BINNEN_ROW, read_row)
+    html = with_parts(net_binnen(clock_row("/nieuws/a"), clock_row("/nieuws/b")))
+    changed = html.replace("9:41", "9:42", 1)
+    assert [rows(_document(page)) for page in (html, html, changed, html)] == [(("/nieuws/a",), ("/nieuws/b",))] * 4
+    assert reads == ["/nieuws/a", "/nieuws/b", "/nieuws/a", "/nieuws/b"]
+
+
+@pytest.mark.parametrize(
+    "root",
+    [
+        parsed_with_parts(more_news(row("/nieuws/a"), row("/nieuws/b"))),
+        parsed_with_parts(),  # no list
+        parsed_with_parts(more_news(row("/nieuws/a")), more_news(row("/nieuws/b"))),  # two lists
+        parsed_with_parts(more_news(row("/nieuws/a"), inside=more_news(row("/nieuws/b")))),  # one in the other
+        parsed_with_parts(more_news(row("/nieuws/a"), inside=f'<ul class="news-list">{row("/nieuws/b")}</ul>')),
+        parsed_with_parts(f'<ul class="news-list">{row("/nieuws/los")}</ul>', more_news(row("/nieuws/a"))),  # outside it
+        parsed_with_parts(more_news(row("/nieuws/a")).replace('class="more-news"', 'class="more-news  wide"')),
+        parsed_with_parts(more_news(row("/nieuws/a")).replace('class="more-news"', 'class="more-news-x"')),
+    ],
+)
+def test_more_news_rows_are_the_rows_its_selector_finds_in_the_whole_page(root):
+    assert list(_more_news_rows(root)) == [_row_parts(node) for node in _query(selectors.MORE_NEWS_ROWS)(root)]
+
+
+@pytest.mark.parametrize(
+    "root",
+    [
+        parsed_with_parts(net_binnen(clock_row("/nieuws/a"))),
+        parsed_with_parts(net_binnen(clock_row("/nieuws/a")), net_binnen(clock_row("/nieuws/b"))),
+        parsed_with_parts(net_binnen(clock_row("/nieuws/a"), inside=net_binnen(clock_row("/nieuws/b")))),
+        parsed_with_parts(f"<ul>{clock_row('/nieuws/los')}</ul>", net_binnen(f"<li><ul>{clock_row('/nieuws/a')}</ul></li>")),
+    ],
+)
+def test_net_binnen_rows_are_the_rows_its_selector_finds_in_the_whole_page(root):
+    assert list(_net_binnen_rows(root)) == [_clock_row_parts(node) for node in _query(selectors.NET_BINNEN_ROWS)(root)]
+
+
+def test_rows_of_two_more_news_lists_come_in_page_order_and_those_of_nested_lists_once():
+    two = with_parts(more_news(row("/nieuws/a", "A")), more_news(row("/nieuws/b", "B")))
+    nested = with_parts(more_news(row("/nieuws/a", "A"), inside=more_news(row("/nieuws/b", "B"))))
+    assert [r.headline for r in parse_page(two, ARTICLE_URL).rows] == ["A", "B"]
+    assert [r.headline for r in parse_page(nested, ARTICLE_URL).rows] == ["A", "B"]
+
+
+def test_an_article_inside_the_more_news_list_still_makes_an_article_page():
+    inner = (
+        '<article class="article"><h1 class="article__title">Binnen</h1>'
+        '<div class="article__body"><p>Tekst.</p></div></article>'
+    )
+    page = parse_page(f'<html><body>{more_news(row("/nieuws/a", "A"), inside=inner)}</body></html>', ARTICLE_URL)
+    assert (page.kind, page.article.headline, page.section) == ("article", "Binnen", "Buitenland")
+    assert [r.headline for r in page.rows] == ["A"]

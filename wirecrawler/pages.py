@@ -1,20 +1,21 @@
 """Page objects: what a listing or article page of the portal shows, as plain data.
 
-They read HTML with parsel and the selectors module and know nothing of Scrapy, so the spider,
-the ``parse`` command and the tests share them.
+They read HTML with lxml (the way parsel reads it) and the selectors module, and know nothing
+of Scrapy, so the spider, the ``parse`` command and the tests share them.
 """
 
 from __future__ import annotations
 
 import codecs
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from functools import cache, lru_cache
 from urllib.parse import urldefrag, urljoin, urlsplit
 
 from lxml import etree
 from parsel import Selector
-from parsel.csstranslator import css2xpath
+from parsel.csstranslator import HTMLTranslator, css2xpath
 from w3lib.encoding import html_body_declared_encoding, http_content_type_encoding
 
 from wirecrawler import selectors
@@ -104,19 +105,26 @@ def site_of(url: str) -> tuple[str | None, int | None] | None:
     return parts.hostname, None if port == _DEFAULT_PORTS.get(parts.scheme) else port
 
 
+@lru_cache(maxsize=16)  # asked for every row of a page, with that page's URL
+def _judged_page(page_url: str) -> tuple[bool, str]:
+    """Whether a page's links are judged (it was fetched over the web), and its URL without fragment."""
+    return urlsplit(page_url).scheme in _WEB_SCHEMES, urldefrag(page_url).url
+
+
 def _link_fault(page_url: str, link: str) -> str | None:
     """Why a row's link is no story of the page's site; None when it is one.
 
     Only pages fetched over the web are judged: links in a saved file (the ``parse`` command
     without ``--url``) resolve to file URLs and are taken as they are.
     """
-    if urlsplit(page_url).scheme not in _WEB_SCHEMES:
+    judged, page_itself = _judged_page(page_url)
+    if not judged:
         return None
     if urlsplit(link).scheme not in _WEB_SCHEMES:
         return f"links to a non-web address: {link}"
     if site_of(link) is None or site_of(link) != site_of(page_url):
         return f"links off the site: {link}"
-    if link == urldefrag(page_url).url:
+    if link == page_itself:
         return "links to the page itself"
     return None
 
@@ -146,6 +154,9 @@ class Decoded:
     text: str | None  # None when the bytes are no HTML page
     fault: str | None = None  # why not
     repairs: tuple[str, ...] = ()  # what was mended on the way, each with why
+    # The text's UTF-8 when the body is just that (no charset, repair or control character
+    # changed it), so that parsing need not encode the text again.
+    utf8: bytes | None = field(default=None, repr=False, compare=False)
 
 
 def _codec(name: str | None) -> str | None:
@@ -179,6 +190,7 @@ def decode_html(body: bytes, content_type: str | None = None) -> Decoded:
         text = body.decode("utf-8")
     except UnicodeDecodeError:
         text = None
+    read_as_utf8 = text is not None
     # In UTF-8 a control character is its own byte, and deleting bytes in C is a quarter of
     # the regex's scan over the text: a page without any skips the regex.
     controls_possible = text is None or len(body.translate(None, _CONTROL_BYTES)) != len(body)
@@ -201,7 +213,7 @@ def decode_html(body: bytes, content_type: str | None = None) -> Decoded:
         text, controls = _CONTROL.subn("", text)
         if controls:
             repairs.append(f"{controls} control characters removed")
-    return Decoded(text, None, tuple(repairs))
+    return Decoded(text, None, tuple(repairs), body if read_as_utf8 and not controls_possible else None)
 
 
 def read_page(body: bytes, url: str, content_type: str | None = None) -> Page:
@@ -209,29 +221,70 @@ def read_page(body: bytes, url: str, content_type: str | None = None) -> Page:
     decoded = decode_html(body, content_type)
     if decoded.text is None:
         return Page(url=url, fault=decoded.fault)
-    page = parse_page(decoded.text, url)
+    page = _parse(decoded.text, url, decoded.utf8)
     page.irregular[:0] = decoded.repairs
     return page
 
 
-def _drop_code_in_text(doc: Selector, page: Page) -> None:
+# The selectors are written for parsel's reading of a page, ``Selector(text=html).root``, and
+# _document reads a page the same way for a fraction of the cost: parsel builds a new parser for
+# every page, one whose elements are Python classes of its own. This parser has parsel's
+# options and is shared (lxml locks a parser while it parses, so threads may share it too).
+_PARSER = etree.HTMLParser(recover=True, encoding="utf-8", huge_tree=True)
+# parsel reads a text that opens with an XML declaration as XML, and one that is a JSON array or
+# object as JSON data: texts that may be either are left to parsel itself.
+_XML_OR_JSON = re.compile(r"[\s\ufeff]*<\?xml\s|[ \t\n\r]*[\[{]")
+
+
+def _document(html: str, utf8: bytes | None = None) -> etree._Element:
+    """The root element parsel would give for *html*; *utf8* is its UTF-8, when at hand."""
+    if _XML_OR_JSON.match(html):
+        return Selector(text=html).root
+    root = etree.fromstring(_stripped_utf8(html, utf8), _PARSER)
+    return root if root is not None else etree.fromstring(b"<html/>", _PARSER)
+
+
+def _stripped_utf8(html: str, utf8: bytes | None) -> bytes:
+    """What parsel parses: the text without surrounding whitespace (``str.strip``) and NUL characters, as UTF-8."""
+    if utf8 is not None:
+        # Bytes read as UTF-8 as they are hold no NUL or other control bytes (decode_html), so
+        # stripping their ASCII whitespace strips what str.strip() strips, unless what is left
+        # starts or ends with a non-ASCII character, which may be Unicode whitespace.
+        stripped = utf8.strip()
+        if stripped[:1] < b"\x80" and stripped[-1:] < b"\x80":
+            return stripped
+    return html.strip().replace("\x00", "").encode()
+
+
+def _drop(node: etree._Element) -> None:
+    """Remove *node* but keep its tail text, as parsel's ``Selector.drop`` does."""
+    parent = node.getparent()
+    if node.tail:
+        previous = node.getprevious()
+        if previous is None:
+            parent.text = (parent.text or "") + node.tail
+        else:
+            previous.tail = (previous.tail or "") + node.tail
+    parent.remove(node)
+
+
+def _drop_code_in_text(root: etree._Element, page: Page) -> None:
     # Walking the few code elements up to their ancestors costs a fraction of an XPath
     # predicate tried on every element of the page.
-    code = [
-        node for node in doc.root.iter(*_CODE_ELEMENTS) if next(node.iterancestors(*_TEXT_ELEMENTS), None) is not None
-    ]
+    code = [node for node in root.iter(*_CODE_ELEMENTS) if next(node.iterancestors(*_TEXT_ELEMENTS), None) is not None]
     for node in code:
-        Selector(root=node, type=doc.type).drop()  # parsel's drop keeps the tail text
+        _drop(node)
     if code:
         page.irregular.append(f"{len(code)} script or style elements inside text ignored")
 
 
 # Rows and paragraphs come many to a page, so their parts are read with each selector compiled
 # once and run on the lxml nodes directly: wrapping every node and string in a parsel Selector
-# was most of the parse time (bench/README.md, "Parse cost").
+# was most of the parse time (bench/README.md, "Parse cost"). The selectors use no EXSLT
+# regular expressions, which lxml would otherwise register anew for every run of a query.
 @cache
 def _query(query: str, xpath: bool = False) -> etree.XPath:
-    return etree.XPath(query if xpath else css2xpath(query), smart_strings=False)
+    return etree.XPath(query if xpath else css2xpath(query), smart_strings=False, regexp=False)
 
 
 def _first(node: etree._Element, css: str) -> str | None:
@@ -252,19 +305,17 @@ def _text(node: etree._Element) -> str:
 class _ByMarkup:
     """What *read* finds in an element, remembered by the element's markup.
 
-    Net binnen and "Meer uit" show the same rows on page after page: serialising a row is a
-    third of reading its parts with one XPath query each, so each distinct row is read once.
-    The parts depend on the element's own subtree alone, which its markup spells out. The
-    oldest entries go first once *size* are held, so a long crawl's memory stays bounded.
+    What *read* finds must depend on the element's own subtree alone, which its markup spells
+    out. The oldest entries go first once *size* are held, so a long crawl's memory stays bounded.
     """
 
-    def __init__(self, read, size: int = 256):
+    def __init__(self, read, size: int):
         self.read = read
         self.size = size
-        self.found: dict[bytes, tuple] = {}
+        self.found: dict[str, tuple] = {}
 
     def __call__(self, node: etree._Element) -> tuple:
-        markup = etree.tostring(node, with_tail=False)
+        markup = etree.tostring(node, with_tail=False, encoding="unicode")  # faster than bytes
         parts = self.found.get(markup)
         if parts is None:
             parts = self.found[markup] = self.read(node)
@@ -273,11 +324,46 @@ class _ByMarkup:
         return parts
 
 
-def _row_parts(node: etree._Element) -> tuple[str | None, str, str | None, str]:
-    """A news-list row's link, title attribute (whitespace cleaned), time label and teaser."""
+_TRANSLATOR = HTMLTranslator()
+
+
+class _RecurringRows:
+    """The rows of a page part that recurs page after page (Net binnen, "Meer uit"), as what
+    *read_row* finds in each, read once for each distinct part.
+
+    On a page with one such part, the rows are what *row_css* finds below it, which its markup
+    spells out: serialising the part costs a third of finding its rows and serialising each of
+    them. A page with several (nested, or one after another) is read row by row, in the order
+    the whole selector ``"<part_css> <row_css>"`` finds them.
+    """
+
+    def __init__(self, part_css: str, row_css: str, read_row, size: int = 32):
+        self.part_query = _query(part_css)
+        self.rows_query = _query(f"{part_css} {row_css}")
+        # "part row" is a row below the part: from the part, a descendant, never the part itself.
+        self.rows_below = etree.XPath(
+            _TRANSLATOR.css_to_xpath(row_css, prefix="descendant::"), smart_strings=False, regexp=False
+        )
+        self.read_row = read_row
+        self.by_markup = _ByMarkup(self.read_part, size)
+
+    def read_part(self, part: etree._Element) -> tuple:
+        return tuple(self.read_row(row) for row in self.rows_below(part))
+
+    def __call__(self, root: etree._Element) -> Sequence[tuple]:
+        found = self.part_query(root)
+        if len(found) > 1:
+            return [self.read_row(row) for row in self.rows_query(root)]
+        return self.by_markup(found[0]) if found else ()
+
+
+def _row_parts(node: etree._Element) -> tuple[str | None, str, str, str | None, str]:
+    """A news-list row's link, title attribute (whitespace cleaned), headline (the title
+    without markup), time label and teaser."""
     title = clean_text(_first(node, selectors.ROW_HEADLINE) or "")
+    headline = clean_text(strip_markup(title))
     label = _joined(node, selectors.ROW_TIME) or None
-    return _first(node, selectors.ROW_HREF), title, label, _joined(node, selectors.ROW_TEXT)
+    return _first(node, selectors.ROW_HREF), title, headline, label, _joined(node, selectors.ROW_TEXT)
 
 
 def _clock_row_parts(node: etree._Element) -> tuple[str | None, str, str, str]:
@@ -287,18 +373,19 @@ def _clock_row_parts(node: etree._Element) -> tuple[str | None, str, str, str]:
     return node.get("href"), section, headline, _joined(node, selectors.NET_BINNEN_TIME)
 
 
-# Only rows that recur go through _ByMarkup: the section listing shows each story on one
-# page, so its rows are read directly.
-_read_more_news_row = _ByMarkup(_row_parts)
-_read_clock_row = _ByMarkup(_clock_row_parts)
+_more_news_rows = _RecurringRows(selectors.MORE_NEWS, selectors.MORE_NEWS_ROW, _row_parts)
+_net_binnen_rows = _RecurringRows(selectors.NET_BINNEN, selectors.NET_BINNEN_ROW, _clock_row_parts)
 
 
-def _rows(doc: Selector, css: str, page: Page, read=_row_parts) -> list[Row]:
+# The section listing shows each story on one page, so its rows are read directly.
+def _listing_rows(root: etree._Element) -> list[tuple]:
+    return [_row_parts(node) for node in _query(selectors.LISTING_ROWS)(root)]
+
+
+def _rows(found: Sequence[tuple], page: Page) -> list[Row]:
     rows = []
     numbers: dict[str, int] = {}  # link -> the row that first showed it
-    for number, node in enumerate(_query(css)(doc.root), start=1):
-        href, title, label, teaser = read(node)
-        headline = clean_text(strip_markup(title))
+    for number, (href, title, headline, label, teaser) in enumerate(found, start=1):
         if not href or not headline:
             page.problems.append(f"row {number} has no {'link' if not href else 'headline'}")
             continue
@@ -316,10 +403,9 @@ def _rows(doc: Selector, css: str, page: Page, read=_row_parts) -> list[Row]:
     return rows
 
 
-def _clock_rows(doc: Selector, page: Page) -> list[ClockRow]:
+def _clock_rows(root: etree._Element, page: Page) -> list[ClockRow]:
     rows = []
-    for node in _query(selectors.NET_BINNEN_ROWS)(doc.root):
-        href, section, headline, label = _read_clock_row(node)
+    for href, section, headline, label in _net_binnen_rows(root):
         if href and headline and label:
             rows.append(ClockRow(section, headline, _absolute(page.url, href), label))
         else:
@@ -327,9 +413,9 @@ def _clock_rows(doc: Selector, page: Page) -> list[ClockRow]:
     return rows
 
 
-def _article(doc: Selector, page: Page) -> Article | None:
-    headline = clean_text("".join(_query(selectors.ARTICLE_HEADLINE)(doc.root)))
-    paragraphs = [text for node in _query(selectors.ARTICLE_PARAGRAPHS)(doc.root) if (text := _text(node))]
+def _article(root: etree._Element, page: Page) -> Article | None:
+    headline = clean_text("".join(_query(selectors.ARTICLE_HEADLINE)(root)))
+    paragraphs = [text for node in _query(selectors.ARTICLE_PARAGRAPHS)(root) if (text := _text(node))]
     if not headline:
         page.problems.append("article has no headline")
     if not paragraphs:
@@ -344,16 +430,16 @@ def _article(doc: Selector, page: Page) -> Article | None:
     return Article(headline, page.url, paragraphs)
 
 
-def _article_section(doc: Selector) -> str | None:
-    crumbs = [clean_text(t) for t in _query(selectors.BREADCRUMB_LINKS)(doc.root) if clean_text(t)]
+def _article_section(root: etree._Element) -> str | None:
+    crumbs = [clean_text(t) for t in _query(selectors.BREADCRUMB_LINKS)(root) if clean_text(t)]
     if crumbs:
         return crumbs[-1]
-    title = clean_text(_first(doc.root, selectors.MORE_NEWS_TITLE) or "")
+    title = clean_text(_first(root, selectors.MORE_NEWS_TITLE) or "")
     return title.removeprefix("Meer uit ").strip() or None
 
 
-def is_article(doc: Selector) -> bool:
-    return bool(_query(selectors.ARTICLE)(doc.root))
+def is_article(root: etree._Element) -> bool:
+    return bool(_query(selectors.ARTICLE)(root))
 
 
 def parse_page(html: str, url: str) -> Page:
@@ -362,22 +448,26 @@ def parse_page(html: str, url: str) -> Page:
     Listing pages give their rows and the next page; article pages give the article, its
     section and the rows of its "Meer uit" list. Both give their Net binnen rows.
     """
+    return _parse(html, url)
+
+
+def _parse(html: str, url: str, utf8: bytes | None = None) -> Page:
     page = Page(url=url)
     if not _HTML_END.search(html[-_HTML_END_WINDOW:]):
         page.fault = "truncated: the page ends before its closing </html>"
         return page
-    doc = Selector(text=html)
-    _drop_code_in_text(doc, page)
-    page.clock_rows = _clock_rows(doc, page)
-    page.built_in_browser = bool(_query(selectors.BROWSER_RENDERING_DATA)(doc.root))
-    if is_article(doc):
+    root = _document(html, utf8)
+    _drop_code_in_text(root, page)
+    page.clock_rows = _clock_rows(root, page)
+    page.built_in_browser = bool(_query(selectors.BROWSER_RENDERING_DATA)(root))
+    if is_article(root):
         page.kind = "article"
-        page.section = _article_section(doc)
-        page.article = _article(doc, page)
-        page.rows = _rows(doc, selectors.MORE_NEWS_ROWS, page, _read_more_news_row)
+        page.section = _article_section(root)
+        page.article = _article(root, page)
+        page.rows = _rows(_more_news_rows(root), page)
     else:
-        page.rows = _rows(doc, selectors.LISTING_ROWS, page)
-        next_href = _first(doc.root, selectors.NEXT_PAGE)
+        page.rows = _rows(_listing_rows(root), page)
+        next_href = _first(root, selectors.NEXT_PAGE)
         page.next_page = _absolute(url, next_href) if next_href else None
     return page
 

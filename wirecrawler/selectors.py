@@ -5,8 +5,11 @@ A layout change on the site is a change to this file alone (SITE.md, "Page parts
 
 # Section listing (/nieuws/buitenland?page=N); the more-news list of an article shares the row markup.
 LISTING_ROWS = "main > ul.news-list > li.news-list__item"
-MORE_NEWS_ROWS = "section.more-news ul.news-list > li.news-list__item"
-MORE_NEWS_TITLE = "section.more-news .more-news__title::text"
+# The more-news ("Meer uit") part of an article page: much the same on page after page.
+MORE_NEWS = "section.more-news"
+MORE_NEWS_ROW = "ul.news-list > li.news-list__item"  # a row inside MORE_NEWS
+MORE_NEWS_ROWS = f"{MORE_NEWS} {MORE_NEWS_ROW}"
+MORE_NEWS_TITLE = f"{MORE_NEWS} .more-news__title::text"
 ROW_LINK = "a.news-list__link"
 ROW_HREF = "a.news-list__link::attr(href)"
 ROW_HEADLINE = "a.news-list__link::attr(title)"
@@ -17,7 +20,9 @@ NEXT_PAGE = "nav.pager a.pager__next[rel=next]::attr(href)"
 BROWSER_RENDERING_DATA = 'script[type="application/json"]'
 
 # Net binnen: the newest stories of all sections, on every page.
-NET_BINNEN_ROWS = "section.net-binnen li > a"
+NET_BINNEN = "section.net-binnen"
+NET_BINNEN_ROW = "li > a"  # a row inside NET_BINNEN
+NET_BINNEN_ROWS = f"{NET_BINNEN} {NET_BINNEN_ROW}"
 NET_BINNEN_SECTION = "span.net-binnen__cat ::text"
 NET_BINNEN_TIME = "span.net-binnen__time ::text"
 NET_BINNEN_TITLE = "span.net-binnen__title ::text"

@@ -52,8 +52,10 @@ def slugify(text: str) -> str:
     return _SEPARATORS.sub("-", kept).strip("-")
 
 
-# A crawl meets the same headlines page after page (Net binnen, "Meer uit"): each is hashed once.
-@lru_cache(maxsize=16384)
+# A crawl meets the same headlines page after page (Net binnen, "Meer uit"), and a listing row's
+# headline again soon after on its article page: those are hashed once. Other headlines are met
+# once or twice in a run, so a larger cache would only grow the memory of a long crawl.
+@lru_cache(maxsize=1024)
 def story_id(text: str) -> str:
     """The identity of a story: 32 hex digits of SHA-256 over the slug of its headline."""
     return hashlib.sha256(slugify(text).encode("utf-8")).hexdigest()[:32]
