@@ -8,7 +8,10 @@ its median, and the crawler's memory: peak RSS and the RSS slope per 1,000 pages
 The bare spider runs without the project's components, as the goal defines it. One of them,
 ``wirecrawler.collector.CollectorThreshold``, speeds up Scrapy's own work as much as the
 project's, so each round also runs the bare spider with it (``bare+collector``): the ratio to
-that run is the cost of the project's own work alone.
+that run is the cost of the project's own work alone. And each round runs the bare spider's
+``floor`` mode: every article page parsed into a document and two items for it through
+Scrapy's item path into a feed, the least any spider must do that publishes FEED.md's records
+from these pages; its ratio to the bare spider bounds what any such spider can reach.
 
 Before the rounds, the bare spider is run once against ``wirecrawler.localsite`` too, to show
 whether that server would cap the measurement (it is why the rounds use ``fastserver``).
@@ -32,7 +35,14 @@ from wirecrawler.localsite import make_server
 NO_LIMITS = ["-a", "max_pages=100000", "-a", "max_age_hours=10000000"]
 # The bare spider's custom settings turn every extension off; the command line outranks them.
 WITH_COLLECTOR = ["-s", 'EXTENSIONS={"wirecrawler.collector.CollectorThreshold": 0}']
-MODES = ("bare", "bare+collector", "full")
+MODES = ("bare", "bare+collector", "floor", "full")
+# Name -> (mode, baseline): pages per second of the one over the other's. "ratio" is the goal's.
+RATIOS = {
+    "ratio": ("full", "bare"),
+    "ratio_to_bare_with_collector": ("full", "bare+collector"),
+    "floor_ratio": ("floor", "bare"),
+    "ratio_to_floor": ("full", "floor"),
+}
 
 
 @contextmanager
@@ -50,6 +60,12 @@ def localsite(site: Path):
 
 def bare_command(base_url: str, *args: str) -> list[str]:
     return scrapy("runspider", "bench/barespider.py", "-a", f"start_url={base_url}/nieuws/buitenland", *FAST_CRAWL, *args)
+
+
+def floor_command(base_url: str, feed: Path) -> list[str]:
+    """The bare spider's floor mode, its items into one JSON lines feed (a plain path: no run parameters)."""
+    feeds = json.dumps({str(feed): {"format": "jsonlines"}})
+    return bare_command(base_url, *NO_LIMITS, "-a", "floor=yes", "-s", f"FEEDS={feeds}", "-s", "FEED_URI_PARAMS=")
 
 
 def full_command(base_url: str, state: Path, *args: str) -> list[str]:
@@ -115,6 +131,13 @@ def run(workdir: Path, rounds: int = 3, listing_pages: int = 210) -> dict:
                     done = measure(bare_command(url, *NO_LIMITS), progress).check()
                 elif which == "bare+collector":
                     done = measure(bare_command(url, *NO_LIMITS, *WITH_COLLECTOR), progress).check()
+                elif which == "floor":
+                    feed = workdir / "floor.jsonl"
+                    feed.unlink(missing_ok=True)
+                    done = measure(floor_command(url, feed), progress).check()
+                    lines = len(feed.read_text(encoding="utf-8").splitlines())
+                    if lines != 2 * articles:
+                        raise RuntimeError(f"the floor spider published {lines} items, expected {2 * articles}")
                 else:
                     state = workdir / f"state-{number}"
                     shutil.rmtree(state, ignore_errors=True)
@@ -127,16 +150,12 @@ def run(workdir: Path, rounds: int = 3, listing_pages: int = 210) -> dict:
                 if pages != total_pages:
                     raise RuntimeError(f"the {which} spider fetched {pages} pages, expected {total_pages}")
                 row[which] = {**throughput(done, pages), **cpu_throughput(done, pages), **memory_profile(done, total_pages)}
-            for suffix, baseline in (("", "bare"), ("_to_bare_with_collector", "bare+collector")):
-                row[f"ratio{suffix}"] = round(row["full"]["pages_per_second"] / row[baseline]["pages_per_second"], 3)
-                row[f"cpu_ratio{suffix}"] = round(
-                    row["full"]["pages_per_cpu_second"] / row[baseline]["pages_per_cpu_second"], 3
-                )
+            for name, (mode, baseline) in RATIOS.items():
+                row[name] = round(row[mode]["pages_per_second"] / row[baseline]["pages_per_second"], 3)
+                row[f"cpu_{name}"] = round(row[mode]["pages_per_cpu_second"] / row[baseline]["pages_per_cpu_second"], 3)
             rows.append(row)
-            say(f"crawl: round {number}: bare {row['bare']['pages_per_second']} pages/s, "
-                f"bare+collector {row['bare+collector']['pages_per_second']} pages/s, "
-                f"full {row['full']['pages_per_second']} pages/s, ratio {row['ratio']} (CPU: {row['cpu_ratio']}), "
-                f"to bare+collector {row['ratio_to_bare_with_collector']}")
+            say(f"crawl: round {number}: " + ", ".join(f"{m} {row[m]['pages_per_second']} pages/s" for m in MODES)
+                + "; " + ", ".join(f"{name} {row[name]}" for name in RATIOS))  # fmt: skip
 
     def summary(which: str, key: str) -> dict:
         return spread([r[which][key] for r in rows if key in r[which]])
@@ -146,10 +165,8 @@ def run(workdir: Path, rounds: int = 3, listing_pages: int = 210) -> dict:
         "settings": FAST_CRAWL + NO_LIMITS,
         "server_check": server_check,
         "rounds": rows,
-        "ratio": spread([r["ratio"] for r in rows]),
-        "cpu_ratio": spread([r["cpu_ratio"] for r in rows]),
-        "ratio_to_bare_with_collector": spread([r["ratio_to_bare_with_collector"] for r in rows]),
-        "cpu_ratio_to_bare_with_collector": spread([r["cpu_ratio_to_bare_with_collector"] for r in rows]),
+        **{name: spread([r[name] for r in rows]) for name in RATIOS},
+        **{f"cpu_{name}": spread([r[f"cpu_{name}"] for r in rows]) for name in RATIOS},
         **{
             f"{mode.replace('+', '_with_')}_{key}": summary(mode, key)
             for mode in MODES

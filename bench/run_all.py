@@ -43,6 +43,14 @@ def summary(results: dict[str, dict]) -> str:
             f"| {span(crawl['ratio_to_bare_with_collector'])} | | |"
         )
         lines.append(
+            f"| crawl | pages/s | floor spider (parse, 2 items a page) {span(crawl['floor_pages_per_second'])} "
+            f"| bare spider {span(crawl['bare_pages_per_second'])} | {span(crawl['floor_ratio'])} | | |"
+        )
+        lines.append(
+            f"| crawl | pages/s | {span(crawl['full_pages_per_second'])} "
+            f"| floor spider {span(crawl['floor_pages_per_second'])} | {span(crawl['ratio_to_floor'])} | | |"
+        )
+        lines.append(
             f"| crawl | peak RSS MB; slope MB/1,000 pages | {span(crawl['full_peak_rss_mb'])}; "
             f"{span(crawl['full_slope_mb_per_1000_pages'])} | {span(crawl['bare_peak_rss_mb'])}; "
             f"{span(crawl['bare_slope_mb_per_1000_pages'])} | | flat | |"

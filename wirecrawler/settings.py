@@ -73,6 +73,7 @@ EXTENSIONS = {
 FEED_STORAGES = {"file": "wirecrawler.feeds.AtomicFileFeedStorage", "": "wirecrawler.feeds.AtomicFileFeedStorage"}
 FEED_URI_PARAMS = "wirecrawler.feeds.uri_params"
 FEED_EXPORT_ENCODING = "utf-8"
+FEED_EXPORTERS = {name: "wirecrawler.exporters.RecordLinesExporter" for name in ("jsonlines", "jsonl", "jl")}
 FEED_EXPORT_FIELDS = FEED_FIELDS
 FEED_STORE_EMPTY = False
 # Briefs first: feeds are published (renamed into place) in this order, one after the other.
