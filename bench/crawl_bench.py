@@ -7,11 +7,12 @@ its median, and the crawler's memory: peak RSS and the RSS slope per 1,000 pages
 
 The bare spider runs without the project's components, as the goal defines it. One of them,
 ``wirecrawler.collector.CollectorThreshold``, speeds up Scrapy's own work as much as the
-project's, so each round also runs the bare spider with it (``bare+collector``): the ratio to
-that run is the cost of the project's own work alone. And each round runs the bare spider's
-``floor`` mode: every article page parsed into a document and two items for it through
-Scrapy's item path into a feed, the least any spider must do that publishes FEED.md's records
-from these pages; its ratio to the bare spider bounds what any such spider can reach.
+project's, so each round also runs the bare spider with it (``bare+collector``). And each
+round runs the bare spider's ``floor`` mode, without and with that threshold: every article
+page parsed into a document and two items for it through Scrapy's item path into a feed, the
+least a spider must do that publishes FEED.md's records from these pages. Its ratio to the
+bare spider bounds what such a spider can reach; the full spider's ratio to it (both with the
+threshold) is the cost of the project's own work.
 
 Before the rounds, the bare spider is run once against ``wirecrawler.localsite`` too, to show
 whether that server would cap the measurement (it is why the rounds use ``fastserver``).
@@ -35,13 +36,15 @@ from wirecrawler.localsite import make_server
 NO_LIMITS = ["-a", "max_pages=100000", "-a", "max_age_hours=10000000"]
 # The bare spider's custom settings turn every extension off; the command line outranks them.
 WITH_COLLECTOR = ["-s", 'EXTENSIONS={"wirecrawler.collector.CollectorThreshold": 0}']
-MODES = ("bare", "bare+collector", "floor", "full")
+MODES = ("bare", "bare+collector", "floor", "floor+collector", "full")
 # Name -> (mode, baseline): pages per second of the one over the other's. "ratio" is the goal's.
 RATIOS = {
     "ratio": ("full", "bare"),
     "ratio_to_bare_with_collector": ("full", "bare+collector"),
     "floor_ratio": ("floor", "bare"),
-    "ratio_to_floor": ("full", "floor"),
+    "floor_with_collector_ratio": ("floor+collector", "bare"),
+    # The full spider and the floor with the same process settings: the cost of the project's own work.
+    "ratio_to_floor": ("full", "floor+collector"),
 }
 
 
@@ -62,10 +65,12 @@ def bare_command(base_url: str, *args: str) -> list[str]:
     return scrapy("runspider", "bench/barespider.py", "-a", f"start_url={base_url}/nieuws/buitenland", *FAST_CRAWL, *args)
 
 
-def floor_command(base_url: str, feed: Path) -> list[str]:
+def floor_command(base_url: str, feed: Path, *args: str) -> list[str]:
     """The bare spider's floor mode, its items into one JSON lines feed (a plain path: no run parameters)."""
     feeds = json.dumps({str(feed): {"format": "jsonlines"}})
-    return bare_command(base_url, *NO_LIMITS, "-a", "floor=yes", "-s", f"FEEDS={feeds}", "-s", "FEED_URI_PARAMS=")
+    return bare_command(
+        base_url, *NO_LIMITS, "-a", "floor=yes", "-s", f"FEEDS={feeds}", "-s", "FEED_URI_PARAMS=", *args
+    )
 
 
 def full_command(base_url: str, state: Path, *args: str) -> list[str]:
@@ -131,10 +136,11 @@ def run(workdir: Path, rounds: int = 3, listing_pages: int = 210) -> dict:
                     done = measure(bare_command(url, *NO_LIMITS), progress).check()
                 elif which == "bare+collector":
                     done = measure(bare_command(url, *NO_LIMITS, *WITH_COLLECTOR), progress).check()
-                elif which == "floor":
+                elif which.startswith("floor"):
                     feed = workdir / "floor.jsonl"
                     feed.unlink(missing_ok=True)
-                    done = measure(floor_command(url, feed), progress).check()
+                    collector = WITH_COLLECTOR if which == "floor+collector" else []
+                    done = measure(floor_command(url, feed, *collector), progress).check()
                     lines = len(feed.read_text(encoding="utf-8").splitlines())
                     if lines != 2 * articles:
                         raise RuntimeError(f"the floor spider published {lines} items, expected {2 * articles}")

@@ -43,12 +43,15 @@ def summary(results: dict[str, dict]) -> str:
             f"| {span(crawl['ratio_to_bare_with_collector'])} | | |"
         )
         lines.append(
-            f"| crawl | pages/s | floor spider (parse, 2 items a page) {span(crawl['floor_pages_per_second'])} "
-            f"| bare spider {span(crawl['bare_pages_per_second'])} | {span(crawl['floor_ratio'])} | | |"
+            f"| crawl | pages/s | floor spider (parse, 2 items a page) {span(crawl['floor_pages_per_second'])}; "
+            f"with the collector threshold {span(crawl['floor_with_collector_pages_per_second'])} "
+            f"| bare spider {span(crawl['bare_pages_per_second'])} "
+            f"| {span(crawl['floor_ratio'])}; {span(crawl['floor_with_collector_ratio'])} | | |"
         )
         lines.append(
             f"| crawl | pages/s | {span(crawl['full_pages_per_second'])} "
-            f"| floor spider {span(crawl['floor_pages_per_second'])} | {span(crawl['ratio_to_floor'])} | | |"
+            f"| floor spider with the collector threshold {span(crawl['floor_with_collector_pages_per_second'])} "
+            f"| {span(crawl['ratio_to_floor'])} | | |"
         )
         lines.append(
             f"| crawl | peak RSS MB; slope MB/1,000 pages | {span(crawl['full_peak_rss_mb'])}; "
