@@ -45,6 +45,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path[:0] = [str(ROOT), str(ROOT / "tests")]
 import sitegen  # noqa: E402 (the sample site's generator, found through the path above)
 import sitegen_js  # noqa: E402
+from crawling import served  # noqa: E402 (the tests' local site server)
 
 from wirecrawler.demo import local_crawl_command  # noqa: E402
 
@@ -150,14 +151,7 @@ def pages_served(access_log: Path) -> int:
 def crawl(site: Path, extra: list[str], workdir: Path) -> dict:
     """One crawl of every page of *site*, measured."""
     access_log = workdir / "access.log"
-    server = subprocess.Popen(
-        [sys.executable, "-m", "wirecrawler", "serve", str(site), "--access-log", str(access_log)],
-        cwd=ROOT,
-        stdout=subprocess.PIPE,
-        text=True,
-    )
-    try:
-        base = f"http://127.0.0.1:{int(server.stdout.readline())}"
+    with served(site, access_log) as base:
         command = local_crawl_command(
             base, workdir / "state", workdir / "feeds", "-a", "max_pages=100000", "-a", "max_age_hours=10000000", *extra
         )
@@ -183,10 +177,6 @@ def crawl(site: Path, extra: list[str], workdir: Path) -> dict:
                 peaks["total"] = max(peaks["total"], sum(totals.values()))
                 samples.append((pages_served(access_log), {**totals, "total": sum(totals.values())}))
                 time.sleep(SAMPLE_EVERY)
-    finally:
-        server.terminate()
-        server.wait(timeout=10)
-        server.stdout.close()
     text = log_path.read_text()
     if process.returncode != 0:
         raise RuntimeError(f"crawl exited {process.returncode}; see {log_path}:\n{text[-2000:]}")
