@@ -6,7 +6,7 @@ Writes OUTDIR/REF, OUTDIR/nieuws/*.html (N listing pages of ten stories each, ev
 article page) and OUTDIR/truth.json, the known truth of every article: its headline and its
 body paragraphs as a reader sees them (dateline kept, whitespace collapsed, ``ƫ`` repaired).
 
-Pages are built with the sample site's own templates (``tests/sitegen.py``), so the crawler
+Pages are built with the sample site's own templates (``testsites/sample.py``), so the crawler
 meets the same markup: news-list rows with an advertisement row, a pager, Net binnen on every
 page, article bodies with inline ads, figures, "Lees ook" lines, inline markup and empty
 paragraphs, and "Meer uit Buitenland" lists. Stories are deterministic (a fixed seed), with
@@ -22,9 +22,7 @@ import sys
 from html import escape
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))
-
-import sitegen  # noqa: E402 (the sample site's templates, found through the path above)
+from testsites import sample as sitegen
 
 ROWS_PER_PAGE = 10
 AD_ROW_AFTER = 4  # an advertisement row after the fourth story, as on the sample site

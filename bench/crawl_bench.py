@@ -6,7 +6,7 @@ one's pages per second (pages over Scrapy's ``elapsed_time_seconds``), the ratio
 its median, and the crawler's memory: peak RSS and the RSS slope per 1,000 pages fetched.
 
 The bare spider runs without the project's components, as the goal defines it. One of them,
-``wirecrawler.collector.CollectorThreshold``, speeds up Scrapy's own work as much as the
+``wirecrawler.extensions.CollectorThreshold``, speeds up Scrapy's own work as much as the
 project's, so each round also runs the bare spider with it (``bare+collector``). And each
 round runs the bare spider's ``floor`` mode, without and with that threshold: every article
 page parsed into a document and two items for it through Scrapy's item path into a feed, the
@@ -14,7 +14,7 @@ least a spider must do that publishes FEED.md's records from these pages. Its ra
 bare spider bounds what such a spider can reach; the full spider's ratio to it (both with the
 threshold) is the cost of the project's own work.
 
-Before the rounds, the bare spider is run once against ``wirecrawler.localsite`` too, to show
+Before the rounds, the bare spider is run once against ``wirecrawler.local.server`` too, to show
 whether that server would cap the measurement (it is why the rounds use ``fastserver``).
 """
 
@@ -31,11 +31,11 @@ from bench import bigsite
 from bench.fastserver import FastSiteServer
 from bench.harness import FAST_CRAWL, cpu_after_last_page, crawl_cpu_seconds, measure, memory_profile, save, say, scrapy, spread
 
-from wirecrawler.localsite import make_server
+from wirecrawler.local.server import make_server
 
 NO_LIMITS = ["-a", "max_pages=100000", "-a", "max_age_hours=10000000"]
 # The bare spider's custom settings turn every extension off; the command line outranks them.
-WITH_COLLECTOR = ["-s", 'EXTENSIONS={"wirecrawler.collector.CollectorThreshold": 0}']
+WITH_COLLECTOR = ["-s", 'EXTENSIONS={"wirecrawler.extensions.CollectorThreshold": 0}']
 MODES = ("bare", "bare+collector", "floor", "floor+collector", "full")
 # Name -> (mode, baseline): pages per second of the one over the other's. "ratio" is the goal's.
 RATIOS = {

@@ -1,6 +1,6 @@
 """A fast static server for the benchmark site: every response prebuilt in memory, asyncio.
 
-``wirecrawler.localsite`` reads a file and runs a Python thread per connection for every
+``wirecrawler.local.server`` reads a file and runs a Python thread per connection for every
 request, which is fine for tests but would make the crawl benchmark measure the server. This
 one answers the same URLs (``/nieuws/buitenland?page=N``, ``/nieuws/<slug>``, ``/robots.txt``)
 with the same headers (the site's fixed ``Date``), from bytes prepared at start, over
@@ -14,7 +14,7 @@ import asyncio
 import threading
 from pathlib import Path
 
-from wirecrawler.localsite import NOT_FOUND, ROBOTS_TXT
+from wirecrawler.local.server import NOT_FOUND, ROBOTS_TXT
 
 HTML = "text/html; charset=utf-8"
 

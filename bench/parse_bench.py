@@ -2,7 +2,7 @@
 
 On the same HTML strings (listing and article pages of the generated site):
 
-- ``wirecrawler.pages.parse_page`` against ``bench.rawlxml.extract`` (hand-written XPath, the same
+- ``wirecrawler.portal.pages.parse_page`` against ``bench.rawlxml.extract`` (hand-written XPath, the same
   fields and values, checked page by page first): time per page, median of repeats, ratio;
 - article pages only, against ``trafilatura.extract`` (generic main-text extraction): time
   ratio, and the text accuracy of both against the generator's truth (exact equality of the
@@ -25,9 +25,9 @@ import trafilatura
 
 from bench import bigsite, rawlxml
 from bench.harness import save, say, spread
-from wirecrawler.pages import parse_page
-from wirecrawler.stories import StoryBook
-from wirecrawler.timeline import parse_http_date
+from wirecrawler.portal.pages import parse_page
+from wirecrawler.news.stories import StoryBook
+from wirecrawler.portal.timeline import parse_http_date
 
 BASE = "http://127.0.0.1:8000"
 

@@ -1,4 +1,4 @@
-"""The parse benchmark's baseline: the fields ``wirecrawler.pages.parse_page`` reads, by hand.
+"""The parse benchmark's baseline: the fields ``wirecrawler.portal.pages.parse_page`` reads, by hand.
 
 Plain lxml and XPath written for this markup (exact class names, no CSS translation, no
 wrapper objects), producing the same values as the project: the same text cleaning

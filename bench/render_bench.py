@@ -1,14 +1,14 @@
 """Benchmark: rendered crawls against plain ones, in pages per minute and peak memory.
 
-usage: .venv/bin/python bench/render_bench.py [--copies N] [--rounds N] [--out FILE]
+usage (from the project root): .venv/bin/python -m bench.render_bench [--copies N] [--rounds N] [--out FILE]
 
 The site is the sample site made larger: its listing pages and articles repeated *copies*
 times as new stories (new URLs and headlines), one pager through all of it. Three crawls of
 every page of it, alternately, *rounds* times:
 
 - ``plain``: the plain site, rendering off (the default crawl);
-- ``rendered``: the JS variant of the same site (``tests/sitegen_js.py``), ``-s RENDER=1``;
-- ``rendered-plain``: the plain site with ``-s RENDER=1``: the browser's cost alone.
+- ``rendered``: the JS variant of the same site (``testsites/js.py``), ``-s WIRECRAWLER_RENDER=1``;
+- ``rendered-plain``: the plain site with ``-s WIRECRAWLER_RENDER=1``: the browser's cost alone.
 
 Each crawl is ``scrapy crawl buitenland`` as a subprocess against ``python -m wirecrawler
 serve``. Pages are those the server answered (robots.txt aside); the time is Scrapy's
@@ -41,22 +41,21 @@ from collections import defaultdict
 from datetime import UTC, datetime
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path[:0] = [str(ROOT), str(ROOT / "tests")]
-import sitegen  # noqa: E402 (the sample site's generator, found through the path above)
-import sitegen_js  # noqa: E402
-from crawling import served  # noqa: E402 (the tests' local site server)
+from testsites import js as sitegen_js
+from testsites import sample as sitegen
+from wirecrawler.local.demo import local_crawl_command
+from wirecrawler.local.server import served
 
-from wirecrawler.demo import local_crawl_command  # noqa: E402
+ROOT = Path(__file__).resolve().parent.parent
 
 SAMPLE_EVERY = 0.2  # seconds; reading smaps_rollup of a dozen processes costs CPU too
 CRAWL_TIMEOUT = 1800
 MODES = {  # name: (site, extra crawl arguments)
     "plain": ("plain", []),
-    "rendered": ("js", ["-s", "RENDER=1"]),
-    "rendered-plain": ("plain", ["-s", "RENDER=1"]),
+    "rendered": ("js", ["-s", "WIRECRAWLER_RENDER=1"]),
+    "rendered-plain": ("plain", ["-s", "WIRECRAWLER_RENDER=1"]),
 }
-# The sample site's markup (tests/sitegen.py) of what a copy changes.
+# The sample site's markup (testsites/sample.py) of what a copy changes.
 PAGER = re.compile(r'<nav class="pager">.*?</nav>')
 ARTICLE_TITLE = re.compile(r'(<h1 class="article__title">[^<]*)(</h1>)')
 ROW_LINK = re.compile(r'(<a class="news-list__link" href="/nieuws/[^"]+)" title="([^"]*)"')

@@ -20,7 +20,7 @@ from bench.crawl_bench import bare_command, full_command
 from bench.fastserver import FastSiteServer
 from bench.harness import measure, save, say, spread
 from bench.seen_bench import BATCH, ids
-from wirecrawler.seen import SeenStore
+from wirecrawler.store.seen import SeenStore
 
 STORE_SIZES = (10_000, 100_000, 1_000_000)
 DEFAULT_LIMITS_PAGES = 10  # the spider's default max_pages: what a scheduled rerun reads

@@ -18,7 +18,7 @@ import time
 from pathlib import Path
 
 from bench.harness import save, say, spread
-from wirecrawler.seen import SeenStore
+from wirecrawler.store.seen import SeenStore
 
 BATCH = 10_000
 CHUNK = 100_000  # lookups timed per chunk, to show the spread

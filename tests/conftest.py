@@ -1,10 +1,14 @@
-"""Test-session rules: in CI a skipped test fails the run (a missing browser is not a pass)."""
+"""Test-session rules: in CI a skipped test fails the run (a missing browser is not a pass).
+
+The tests are in three tiers, one folder each, with their own fixtures in their ``conftest.py``:
+``unit/`` (pure: no crawler, no subprocess, no server), ``component/`` (components built with
+``scrapy.utils.test.get_crawler``) and ``e2e/`` (``scrapy crawl`` subprocesses against a local
+server, the deploy files with real tools, rendering in Chromium). Helpers are imported as
+packages from the project root (``pytest.ini``: ``pythonpath = .``): ``tests.crawling``,
+``tests.faultserver``, ``tests.corpus``, ``tests.runstats`` and ``testsites``.
+"""
 
 import os
-import sys
-from pathlib import Path
-
-sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 
 def pytest_sessionfinish(session, exitstatus):

@@ -1,4 +1,6 @@
-"""End-to-end helpers: a local site server and ``scrapy crawl`` runs, each a real subprocess.
+"""End-to-end helpers: ``scrapy crawl`` runs, each a real subprocess, and what they published.
+
+The local site server is ``wirecrawler.local.server.served``.
 
 Crawls run as subprocesses because Scrapy's reactor cannot be restarted inside pytest.
 """
@@ -10,48 +12,14 @@ import os
 import re
 import shutil
 import subprocess
-import sys
-import tempfile
-from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from wirecrawler.demo import local_crawl_command
+from wirecrawler.local.demo import local_crawl_command
+from wirecrawler.local.server import PROJECT_ROOT as ROOT
 
-ROOT = Path(__file__).resolve().parent.parent
 SAMPLE_SITE = ROOT / "sample_site"
 CRAWL_TIMEOUT = 120
-
-
-class Served(str):
-    """A served site's base URL, with the server's access log."""
-
-    access_log: Path
-
-    def requested(self) -> list[str]:
-        """The paths requested so far, in order, each with its status: "200 /nieuws/buitenland"."""
-        return self.access_log.read_text().splitlines() if self.access_log.exists() else []
-
-
-@contextmanager
-def served(site: Path, access_log: Path | None = None):
-    """Serves *site* with ``python -m wirecrawler serve``; yields its base URL as a ``Served``."""
-    access_log = access_log or Path(tempfile.mkdtemp()) / "access.log"
-    server = subprocess.Popen(
-        [sys.executable, "-m", "wirecrawler", "serve", str(site), "--access-log", str(access_log)],
-        cwd=ROOT,
-        stdout=subprocess.PIPE,
-        text=True,
-    )
-    try:
-        port = int(server.stdout.readline())
-        url = Served(f"http://127.0.0.1:{port}")
-        url.access_log = access_log
-        yield url
-    finally:
-        server.terminate()
-        server.wait(timeout=10)
-        server.stdout.close()
 
 
 def read_jsonl(path: Path) -> list[dict]:

@@ -1,6 +1,6 @@
 """A local copy of the site that misbehaves on purpose, path by path.
 
-It serves a site directory as ``wirecrawler.localsite`` does (same URL scheme, the ``Date`` of
+It serves a site directory as ``wirecrawler.local.server`` does (same URL scheme, the ``Date`` of
 ``SITEDIR/REF``), but a test gives any path a script of faults, used up one request at a time:
 ``{"/nieuws/x": [Status(500), Status(502)]}`` answers 500, then 502, then the page. A fault
 with ``times=None`` spoils every request. It runs in a thread of the test process, so the test
@@ -24,7 +24,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from urllib.parse import urlsplit
 
-from wirecrawler.localsite import NOT_FOUND, page_file
+from wirecrawler.local.server import NOT_FOUND, page_file
 
 ALLOW_ALL = "User-agent: *\nAllow: /\n"
 

@@ -11,7 +11,7 @@ from pathlib import Path
 
 
 def serve(args: argparse.Namespace) -> int:
-    from wirecrawler.localsite import make_server
+    from wirecrawler.local.server import make_server
 
     server = make_server(Path(args.site), port=args.port, access_log=args.access_log)
     print(server.server_address[1], flush=True)
@@ -23,7 +23,7 @@ def serve(args: argparse.Namespace) -> int:
 
 
 def demo(args: argparse.Namespace) -> int:
-    from wirecrawler.demo import run_demo
+    from wirecrawler.local.demo import run_demo
 
     return run_demo(Path(args.site), Path(args.out))
 
@@ -34,11 +34,11 @@ def looks_like_html(text: str) -> bool:
 
 
 def parse(args: argparse.Namespace) -> int:
-    from wirecrawler.flattext import parse_flat_text
-    from wirecrawler.pages import read_page
-    from wirecrawler.records import build_record
-    from wirecrawler.stories import StoryBook
-    from wirecrawler.timeline import parse_iso
+    from wirecrawler.news.records import build_record
+    from wirecrawler.news.stories import StoryBook
+    from wirecrawler.portal.flattext import parse_flat_text
+    from wirecrawler.portal.pages import read_page
+    from wirecrawler.portal.timeline import parse_iso
 
     path = Path(args.file)
     try:

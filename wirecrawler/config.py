@@ -1,22 +1,85 @@
-"""The project's own settings, read once into a small object."""
+"""The project's own settings: their names, the old names they replace, and the paths a run uses.
+
+Every project setting is named ``WIRECRAWLER_*`` and has its default written once, in the
+config object that reads it; ``settings.py`` holds Scrapy's own settings only.
+
+- ``WireConfig`` (below): ``WIRECRAWLER_STATE_DIR``, ``_FEED_DIR``, ``_SEEN_STORE``,
+  ``_SEEN_STORE_ENABLED``, ``_RENDER``, ``_GC_THRESHOLD``;
+- ``wirecrawler.middlewares.PacingConfig``: ``WIRECRAWLER_RETRY_AFTER_MAX``, ``_RETRY_BACKOFF``;
+- ``wirecrawler.render.addon.RenderConfig``: ``WIRECRAWLER_RENDER_CHROMIUM``,
+  ``_RENDER_MAX_PAGES``, ``_RENDER_WAIT_TIMEOUT``;
+- ``wirecrawler.runs.history.ReportConfig``: ``WIRECRAWLER_REPORTS_KEPT``;
+- ``wirecrawler.runs.checks.Thresholds``: the monitors' ``WIRECRAWLER_MIN_ROWS_PER_LISTING_PAGE``,
+  ``_MIN_FILL_RATES``, ``_FILL_RATE_MIN_RECORDS``, ``_MIN_LEAD_SHARE``, ``_MAX_RETRIES``,
+  ``_MAX_RUN_GAP_MINUTES``.
+
+Settings named before that rule keep working for one release: the ``RenamedSettings`` add-on
+copies each old name to its new one, with a deprecation warning naming the new one.
+"""
 
 from __future__ import annotations
 
+import warnings
 from dataclasses import dataclass
 from pathlib import Path
+
+from scrapy.exceptions import ScrapyDeprecationWarning
+
+# Old name -> new name. Remove an entry one release after it was added.
+RENAMED = {
+    "SEEN_STORE": "WIRECRAWLER_SEEN_STORE",
+    "SEEN_STORE_ENABLED": "WIRECRAWLER_SEEN_STORE_ENABLED",
+    "RENDER": "WIRECRAWLER_RENDER",
+    "RENDER_CHROMIUM": "WIRECRAWLER_RENDER_CHROMIUM",
+    "RENDER_MAX_PAGES": "WIRECRAWLER_RENDER_MAX_PAGES",
+    "RENDER_WAIT_TIMEOUT": "WIRECRAWLER_RENDER_WAIT_TIMEOUT",
+    # Inside Scrapy's own RETRY_* names, where they read as Scrapy's.
+    "RETRY_AFTER_MAX": "WIRECRAWLER_RETRY_AFTER_MAX",
+    "RETRY_BACKOFF": "WIRECRAWLER_RETRY_BACKOFF",
+}
+
+
+class RenamedSettings:
+    """``ADDONS`` entry, first of the project's: an old setting name still works, with a warning.
+
+    An old name's value moves to the new name at the old name's priority, unless the new name
+    is set too: then the new one wins. Components read only the new names.
+    """
+
+    def update_settings(self, settings) -> None:
+        for old, new in RENAMED.items():
+            old_priority = settings.getpriority(old)
+            if old_priority is None:
+                continue
+            warnings.warn(
+                f"The setting {old} is deprecated and will be removed in the next release: use {new}",
+                ScrapyDeprecationWarning,
+                stacklevel=2,
+            )
+            new_priority = settings.getpriority(new)
+            if new_priority is None or new_priority < old_priority:
+                settings.set(new, settings[old], priority=old_priority)
 
 
 @dataclass(frozen=True)
 class WireConfig:
-    state_dir: Path  # the seen store and run state live here
-    feed_dir: Path  # feeds/leads/ and feeds/briefs/ go here
-    seen_store: str  # sqlite:///path
+    """Where a run keeps its state and publishes its feeds, and what it does beyond Scrapy."""
+
+    state_dir: Path = Path(".wirecrawler")  # the seen store and run state live here
+    feed_dir: Path = Path("feeds")  # feeds/leads/, feeds/briefs/ and feeds/reports/ go here
+    seen_store: str | None = None  # sqlite:///path; None: seen.sqlite3 in the state directory
+    seen_store_enabled: bool = True  # off: every run publishes everything it parses (tests only)
+    render: bool = False  # listing and article pages rendered in Chromium (wirecrawler.render)
+    gc_threshold: int = 10_000  # CPython's youngest-generation threshold in a crawl; 0: CPython's own
 
     @classmethod
     def from_settings(cls, settings) -> WireConfig:
-        state_dir = Path(settings.get("WIRECRAWLER_STATE_DIR") or ".wirecrawler")
+        state_dir = Path(settings.get("WIRECRAWLER_STATE_DIR") or cls.state_dir)
         return cls(
             state_dir=state_dir,
-            feed_dir=Path(settings.get("WIRECRAWLER_FEED_DIR") or "feeds"),
-            seen_store=settings.get("SEEN_STORE") or f"sqlite:///{state_dir / 'seen.sqlite3'}",
+            feed_dir=Path(settings.get("WIRECRAWLER_FEED_DIR") or cls.feed_dir),
+            seen_store=settings.get("WIRECRAWLER_SEEN_STORE") or f"sqlite:///{state_dir / 'seen.sqlite3'}",
+            seen_store_enabled=settings.getbool("WIRECRAWLER_SEEN_STORE_ENABLED", cls.seen_store_enabled),
+            render=settings.getbool("WIRECRAWLER_RENDER", cls.render),
+            gc_threshold=settings.getint("WIRECRAWLER_GC_THRESHOLD", cls.gc_threshold),
         )

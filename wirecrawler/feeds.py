@@ -17,22 +17,22 @@ from typing import IO, Any
 from scrapy.extensions.feedexport import FileFeedStorage, ItemFilter
 from scrapy.utils.misc import load_object
 
-from wirecrawler.atomicfile import create_exclusively, fsync_dir, temp_path_beside
 from wirecrawler.config import WireConfig
 from wirecrawler.extensions import SeenStoreExtension
-from wirecrawler.faults import crash_point
-from wirecrawler.safety import feed_uri_params
-
-def run_stamp(started) -> str:
-    """ "2026-11-24T10-00-00Z": a run's UTC start, safe in a file name."""
-    return started.strftime("%Y-%m-%dT%H-%M-%SZ")
+from wirecrawler.runs.run import run_of
+from wirecrawler.store.atomicfile import create_exclusively, fsync_dir, temp_path_beside
+from wirecrawler.store.faults import crash_point
+from wirecrawler.store.feednames import feed_uri_params
 
 
 def uri_params(params: dict[str, Any], spider) -> dict[str, Any]:
     """``FEED_URI_PARAMS``: ``%(feed_dir)s`` and ``%(run_start)s``, and of Scrapy's parameters only
-    those that cannot name a path (``wirecrawler.safety.feed_uri_params``)."""
+    those that cannot name a path (``wirecrawler.store.feednames.feed_uri_params``)."""
+    run = run_of(spider)
+    if run is None:
+        raise ValueError(f"the spider {spider.name!r} declares no run (wirecrawler.runs.run.Run) to name its feeds by")
     config = WireConfig.from_settings(spider.settings)
-    return feed_uri_params(params, feed_dir=str(config.feed_dir), run_start=run_stamp(spider.run_started))
+    return feed_uri_params(params, feed_dir=str(config.feed_dir), run_start=run.stamp)
 
 
 class AtomicFileFeedStorage(FileFeedStorage):
@@ -41,7 +41,7 @@ class AtomicFileFeedStorage(FileFeedStorage):
     With ``overwrite`` off (``-o``, and the per-kind feeds), the published file is the old
     content followed by the new items, still replaced in one rename.
 
-    With the seen store on, every step is journaled in it first (``wirecrawler.seen``): the
+    With the seen store on, every step is journaled in it first (``wirecrawler.store.seen``): the
     temporary file before it is created, its (kind, id) pairs before the rename. That is what
     lets the next start settle a crawl killed anywhere in between.
     """
@@ -51,6 +51,8 @@ class AtomicFileFeedStorage(FileFeedStorage):
 
     def __init__(self, uri: str, *, feed_options: dict[str, Any] | None = None):
         super().__init__(uri, feed_options=feed_options)
+        self.target = Path(self.path)
+        self.keys: list[tuple[str, str]] = []  # (kind, id) of the records written, noted by the journal
         # The same filter the feed exporter gives this feed's slot: which records the file holds.
         self.item_filter: ItemFilter = load_object((feed_options or {}).get("item_filter", ItemFilter))(feed_options)
 
@@ -67,11 +69,10 @@ class AtomicFileFeedStorage(FileFeedStorage):
         return extension if extension is not None and extension.store is not None else None
 
     def open(self, spider) -> IO[bytes]:
-        target = Path(self.path)
-        target.parent.mkdir(parents=True, exist_ok=True)
-        self.temp_path = temp_path_beside(target)
+        self.target.parent.mkdir(parents=True, exist_ok=True)
+        self.temp_path = temp_path_beside(self.target)
         if self.journal is not None:
-            self.journal.feed_file_begun(self.temp_path, target)
+            self.journal.feed_file_begun(self)
         try:
             file = create_exclusively(self.temp_path)
         except BaseException:
@@ -81,7 +82,7 @@ class AtomicFileFeedStorage(FileFeedStorage):
         return file
 
     def store(self, file: IO[bytes]) -> None:
-        target = Path(self.path)
+        target = self.target
         try:
             if self.write_mode == "ab" and target.exists():
                 self._prepend(target, file)
@@ -105,7 +106,7 @@ class AtomicFileFeedStorage(FileFeedStorage):
 
     def _abandon(self) -> None:
         if self.journal is not None:
-            self.journal.feed_file_abandoned(self.temp_path)
+            self.journal.feed_file_abandoned(self)
         else:
             self.temp_path.unlink(missing_ok=True)
 

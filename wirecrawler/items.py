@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Protocol, runtime_checkable
 
 
 @dataclass(frozen=True)
@@ -32,6 +33,17 @@ class Sighting:
     # Every label the crawl saw for the story, set on release; until then the empty tuple all
     # sightings share rather than an empty list each (a run holds thousands of sightings).
     labels: Sequence[SeenLabel] = ()
+
+
+@runtime_checkable
+class HoldsSightings(Protocol):
+    """A spider that holds its sightings until the run ends, and releases them on request."""
+
+    def holds_sightings(self) -> bool:
+        """Whether any sighting is held."""
+
+    def release(self) -> Collection[Sighting]:
+        """Every sighting held, each with all the labels seen for its story; nothing is held after."""
 
 
 @dataclass

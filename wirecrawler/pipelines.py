@@ -8,9 +8,9 @@ from itemadapter import ItemAdapter
 from scrapy.exceptions import DropItem
 
 from wirecrawler.extensions import SeenStoreExtension
-from wirecrawler.items import Sighting
-from wirecrawler.monitors import Thresholds
-from wirecrawler.records import build_record
+from wirecrawler.items import HoldsSightings, Sighting
+from wirecrawler.news.records import build_record
+from wirecrawler.runs.checks import Thresholds
 
 logger = logging.getLogger(__name__)
 
@@ -19,10 +19,19 @@ class RecordPipeline:
     """Normalises a sighting into a feed record: repaired text, dateline, id and resolved time.
 
     Counts every record it builds, new or not, and how many have each field the monitors
-    watch filled (``wirecrawler.monitors``): a layout change shows there even when nothing is new.
+    watch filled (``wirecrawler.runs.checks``): a layout change shows there even when nothing is new.
+
+    A run that closes before it went idle (SIGTERM, SIGINT: "shutdown") never gets to the
+    spider's release of its sightings (``spider_idle``). Scrapy closes the item pipelines after
+    the responses in flight are scraped and before ``spider_closed`` closes the feeds: the last
+    moment items can still reach a feed. So on closing, this first stage takes what the spider
+    still holds (leads of the fetched articles, briefs of the fetched listing pages) through the
+    pipelines; what was not fetched stays unseen and comes in the next run. After a finished
+    run the spider holds nothing and this does nothing.
     """
 
     def __init__(self, crawler):
+        self.crawler = crawler
         self.stats = crawler.stats
         self.watched_fields = list(Thresholds.from_settings(crawler.settings).min_fill_rates)
 
@@ -44,6 +53,15 @@ class RecordPipeline:
             if record[name]:
                 self.stats.inc_value(f"wirecrawler/fields_filled/{kind}/{name}")
         return built.record
+
+    async def close_spider(self):
+        spider = self.crawler.spider
+        if not isinstance(spider, HoldsSightings) or not spider.holds_sightings():
+            return
+        sightings = spider.release()
+        logger.warning("Closing before the crawl finished: releasing the %d sightings collected so far", len(sightings))
+        for sighting in sightings:
+            await self.crawler.engine.scraper.start_itemproc_async(sighting, response=None)
 
 
 class DuplicateRecord(DropItem):
@@ -82,31 +100,3 @@ class DedupePipeline:
         self.emitted.add(key)
         self.stats.inc_value(f"wirecrawler/emitted/{key[0]}")
         return item
-
-
-class ReleaseOnEarlyClose:
-    """Item pipeline stage for a run that closes before it went idle (SIGTERM, SIGINT: "shutdown").
-
-    Such a close skips ``spider_idle``, so ``release_stories`` never runs. Scrapy closes the
-    item pipelines after the responses in flight are scraped and before ``spider_closed``
-    closes the feeds: the last moment items can still reach a feed. Here the sightings
-    collected so far go through the pipelines (leads of the fetched articles, briefs of the
-    fetched listing pages); what was not fetched stays unseen and comes in the next run.
-    After a finished run the book is empty and this does nothing.
-    """
-
-    def __init__(self, crawler):
-        self.crawler = crawler
-
-    @classmethod
-    def from_crawler(cls, crawler):
-        return cls(crawler)
-
-    async def close_spider(self):
-        book = getattr(self.crawler.spider, "book", None)  # the buitenland spider's StoryBook
-        if not book:
-            return
-        sightings = book.release()
-        logger.warning("Closing before the crawl finished: releasing the %d sightings collected so far", len(sightings))
-        for sighting in sightings:
-            await self.crawler.engine.scraper.start_itemproc_async(sighting, response=None)

@@ -1,4 +1,8 @@
-"""Scrapy settings for wirecrawler. Every one can be overridden with ``-s NAME=VALUE``."""
+"""Scrapy settings for wirecrawler. Every one can be overridden with ``-s NAME=VALUE``.
+
+Scrapy's own settings only. The project's settings are named ``WIRECRAWLER_*``; each has its
+default in the config object that reads it, and all are listed in ``wirecrawler.config``.
+"""
 
 from wirecrawler.items import FEED_FIELDS
 
@@ -23,30 +27,27 @@ DOWNLOAD_TIMEOUT = 30
 DOWNLOAD_MAXSIZE = 8 * 1024 * 1024
 DOWNLOAD_WARNSIZE = 2 * 1024 * 1024
 COOKIES_ENABLED = False
-# Retries wait (wirecrawler.safety.RetryPacing): as long as a Retry-After asks, up to
-# RETRY_AFTER_MAX seconds (a longer wait gives the page up for this run), else RETRY_BACKOFF
-# seconds, doubling with each retry.
-RETRY_AFTER_MAX = 60
-RETRY_BACKOFF = 1.0
+# Retries wait (wirecrawler.middlewares.RetryPacing): as long as a Retry-After asks, up to
+# WIRECRAWLER_RETRY_AFTER_MAX seconds (a longer wait gives the page up for this run), else
+# WIRECRAWLER_RETRY_BACKOFF seconds, doubling with each retry.
 REDIRECT_MAX_TIMES = 5  # the portal redirects once, if at all: a longer chain is a loop
 
-# --- Safety (wirecrawler.safety): requests stay on the start URL's site, and off non-public
+# --- Safety (wirecrawler.middlewares): requests stay on the start URL's site, and off non-public
 # addresses it does not name. SafetyMiddleware replaces Scrapy's OffsiteMiddleware, which
 # ignores ports and drops off-site redirects without reporting the page; RetryPacing must sit
 # just nearer the downloader than Scrapy's RetryMiddleware (550).
 DOWNLOADER_MIDDLEWARES = {
     "scrapy.downloadermiddlewares.offsite.OffsiteMiddleware": None,
-    "wirecrawler.safety.SafetyMiddleware": 50,
-    "wirecrawler.safety.RetryPacing": 560,
+    "wirecrawler.middlewares.SafetyMiddleware": 50,
+    "wirecrawler.middlewares.RetryPacing": 560,
 }
 
 # --- CPU (bench/README.md). Scrapy starts CONCURRENT_ITEMS asyncio tasks for every response's
 # callback output, items or not; the callbacks here yield at most a listing page's dozen
 # requests (the release, thousands of records, goes through synchronous pipelines one at a
 # time anyway), so Scrapy's default of 100 only costs: 16 cut the benchmark crawl's time by a
-# third. The garbage collector runs less often (wirecrawler.collector; 0 = CPython's default).
+# third. The garbage collector runs less often (WIRECRAWLER_GC_THRESHOLD; 0 = CPython's default).
 CONCURRENT_ITEMS = 16
-WIRECRAWLER_GC_THRESHOLD = 10_000
 
 # --- Things a scheduled crawler does not want.
 REMOTE_CONTROL_ENABLED = False
@@ -58,15 +59,12 @@ LOG_FORMATTER = "wirecrawler.logformatter.ShownOnlyLogFormatter"
 ITEM_PIPELINES = {
     "wirecrawler.pipelines.RecordPipeline": 100,
     "wirecrawler.pipelines.DedupePipeline": 200,
-    # No process_item: on a stopped run, sends the sightings collected so far down this pipeline.
-    "wirecrawler.pipelines.ReleaseOnEarlyClose": 900,
 }
 EXTENSIONS = {
     "wirecrawler.extensions.SeenStoreExtension": 100,
-    "wirecrawler.extensions.RunOutcome": 110,
-    "wirecrawler.monitoring.RunMonitors": 120,
-    "wirecrawler.reporting.RunReporter": 130,
-    "wirecrawler.collector.CollectorThreshold": 140,
+    # Runs the end-of-run monitors, decides the verdict and writes the run report.
+    "wirecrawler.runs.verdict.RunVerdict": 110,
+    "wirecrawler.extensions.CollectorThreshold": 140,
 }
 
 # --- Feeds (FEED.md): one file per kind and run. Scrapy merges -O/-o into FEEDS: they add a file.
@@ -79,7 +77,7 @@ FEED_STORE_EMPTY = False
 # Briefs first: feeds are published (renamed into place) in this order, one after the other.
 # A published lead makes the next run skip its article, and with it the "Meer uit" briefs
 # that only that page shows; so a run killed between two renames must not have published
-# its leads without its briefs (tests/test_crash_safety.py).
+# its leads without its briefs (tests/e2e/test_crash_safety.py).
 FEEDS = {
     "%(feed_dir)s/briefs/%(run_start)s.jsonl": {
         "format": "jsonlines",
@@ -93,21 +91,10 @@ FEEDS = {
     },
 }
 
-# --- Project settings (wirecrawler.config.WireConfig).
-WIRECRAWLER_STATE_DIR = ".wirecrawler"
-WIRECRAWLER_FEED_DIR = "feeds"
-SEEN_STORE = None  # default: sqlite:///<WIRECRAWLER_STATE_DIR>/seen.sqlite3
-
-# --- End-of-run monitors (wirecrawler.monitors): a failed one fails the run. Thresholds:
-# WIRECRAWLER_MIN_ROWS_PER_LISTING_PAGE, WIRECRAWLER_MIN_FILL_RATES (JSON: field -> share),
-# WIRECRAWLER_FILL_RATE_MIN_RECORDS, WIRECRAWLER_MIN_LEAD_SHARE, WIRECRAWLER_MAX_RETRIES and
-# WIRECRAWLER_MAX_RUN_GAP_MINUTES (defaults in wirecrawler.monitors.Thresholds).
-# Run reports: <WIRECRAWLER_FEED_DIR>/reports/<run start>.json, the newest
-# WIRECRAWLER_REPORTS_KEPT of them kept (default in wirecrawler.report).
-
-# --- Rendering in Chromium (wirecrawler.render): tens of times slower and ~12x the memory
-# (bench/render_bench.py), so only with -s RENDER=1.
-# The add-on switches itself off otherwise; RENDER_CHROMIUM, RENDER_MAX_PAGES and
-# RENDER_WAIT_TIMEOUT (seconds) tune it (defaults in wirecrawler.render.RenderConfig).
-RENDER = False
-ADDONS = {"wirecrawler.render.RenderAddon": 0}
+# --- Add-ons: old setting names first (wirecrawler.config), then rendering in Chromium
+# (wirecrawler.render): tens of times slower and ~12x the memory (bench/render_bench.py), so only
+# with -s WIRECRAWLER_RENDER=1; off, the add-on switches itself off.
+ADDONS = {
+    "wirecrawler.config.RenamedSettings": 0,
+    "wirecrawler.render.addon.RenderAddon": 10,
+}

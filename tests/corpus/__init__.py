@@ -17,8 +17,8 @@ from dataclasses import dataclass, field
 from html import escape
 from pathlib import Path
 
-from crawling import SAMPLE_SITE
-from faultserver import Fault, Header
+from tests.crawling import SAMPLE_SITE
+from tests.faultserver import Fault, Header
 
 CORPUS = Path(__file__).resolve().parent
 LISTING_PATH = "/nieuws/buitenland"

@@ -1,8 +1,9 @@
 """The ``buitenland`` spider: the section listing, page by page, and the articles it links to.
 
-The spider only fetches and reads pages (through ``wirecrawler.pages``) into the run's story
-book. Once nothing more can arrive it releases the book's sightings to the item pipelines,
-which turn them into records, drop what was seen, and hand the rest to the feeds.
+The spider only fetches and reads pages (through ``wirecrawler.portal``) into the run's story
+book (``wirecrawler.news``). Once nothing more can arrive it releases the book's sightings to
+the item pipelines, which turn them into records, drop what was seen, and hand the rest to the
+feeds. A run that closes early has its sightings taken by the first pipeline instead.
 """
 
 from __future__ import annotations
@@ -19,11 +20,13 @@ from scrapy.exceptions import DontCloseSpider, DownloadCancelledError, IgnoreReq
 from scrapy.http import TextResponse
 from scrapy.spidermiddlewares.httperror import HttpError
 
+from wirecrawler.config import WireConfig
 from wirecrawler.extensions import SeenStoreExtension
-from wirecrawler.pages import Page, belongs_to_section, read_page
-from wirecrawler.safety import RefusedRequest
-from wirecrawler.stories import StoryBook, all_older_than
-from wirecrawler.timeline import parse_http_date
+from wirecrawler.middlewares import RefusedRequest
+from wirecrawler.news.stories import ReleasedSightings, StoryBook, all_older_than
+from wirecrawler.portal.pages import Page, belongs_to_section, read_page
+from wirecrawler.portal.timeline import parse_http_date
+from wirecrawler.runs.run import Run
 
 logger = logging.getLogger(__name__)
 
@@ -50,7 +53,6 @@ class CrawlArguments:
     """The spider's ``-a`` arguments, checked."""
 
     start_url: str
-    host: str
     max_pages: int
     max_age: timedelta
 
@@ -65,7 +67,7 @@ class CrawlArguments:
     ) -> CrawlArguments:
         """Raises ValueError naming the first bad argument."""
         if args or kwargs:
-            # Scrapy would make each one an attribute, replacing the spider's own (-a book=x)
+            # Scrapy would make each one an attribute, replacing the spider's own (-a run=x)
             # and reaching the feed URI parameters (-a run_start=../../x): refuse them.
             unknown = ", ".join(map(repr, [*args, *kwargs]))
             raise ValueError(f"unknown spider arguments: {unknown}; it takes start_url, max_pages and max_age_hours")
@@ -74,14 +76,17 @@ class CrawlArguments:
             raise ValueError(f"-a start_url must be an http(s) URL, not {start_url!r}")
         return cls(
             start_url=start_url,
-            host=parts.hostname,
             max_pages=_positive("max_pages", max_pages, int),
             max_age=timedelta(hours=_positive("max_age_hours", max_age_hours, float)),
         )
 
 
 class BuitenlandSpider(scrapy.Spider):
+    """The section's listing pages and articles; holds its sightings until the run ends
+    (``wirecrawler.items.HoldsSightings``)."""
+
     name = "buitenland"
+    run: Run  # which job, and when it started: names the feeds, bounds the crawl, files the report
 
     @staticmethod
     def check_arguments(*args, **kwargs) -> None:
@@ -91,12 +96,10 @@ class BuitenlandSpider(scrapy.Spider):
     def __init__(self, *args, **kwargs):
         arguments = CrawlArguments.parse(*args, **kwargs)
         super().__init__()
-        self.start_url = arguments.start_url
-        self.allowed_domains = [arguments.host]
+        self.run = Run(spider=self.name, start_url=arguments.start_url, started=datetime.now(UTC))
         self.max_pages = arguments.max_pages
         self.max_age = arguments.max_age
-        self.book = StoryBook()
-        self.run_started = datetime.now(UTC)  # names the run's feed files
+        self._book = StoryBook()
         # Before each callback Scrapy reads its source to see whether a generator returns a
         # value, and remembers the answer only while that callback object lives. A bound
         # method is a new object each time it is looked up, so every listing page paid for a
@@ -112,13 +115,18 @@ class BuitenlandSpider(scrapy.Spider):
         return spider
 
     @cached_property
+    def config(self) -> WireConfig:
+        # Not in from_crawler: the add-ons (renamed settings among them) run after the spider is built.
+        return WireConfig.from_settings(self.settings)
+
+    @cached_property
     def seen_store(self):
         """The run's seen store (extensions are built after the spider), or None when it is off."""
         extension = self.crawler.get_extension(SeenStoreExtension)
         return extension.store if extension else None
 
     async def start(self):
-        yield self._request(self.start_url, "listing", self.parse_listing, page_number=1)
+        yield self._request(self.run.start_url, "listing", self.parse_listing, page_number=1)
 
     def _request(self, url: str, kind: str, callback, **meta) -> scrapy.Request:
         return scrapy.Request(url, callback=callback, errback=self.request_failed, meta={PAGE_KIND: kind, **meta})
@@ -159,18 +167,18 @@ class BuitenlandSpider(scrapy.Spider):
             logger.error("Listing page %s is unreadable: %s", response.url, page.fault)
             return
         reference = self._reference(response)
-        rows = self.book.add_page(page, reference)
+        rows = self._book.add_page(page, reference)
         if not rows:
             self._inc("layout_drift")
-            if page.built_in_browser and not self.settings.getbool("RENDER"):
+            if page.built_in_browser and not self.config.render:
                 logger.error(
                     "Listing page %s has no rows but ships the data a script builds them from in the browser: "
-                    "turn rendering on (-s RENDER=1)",
+                    "turn rendering on (-s WIRECRAWLER_RENDER=1)",
                     response.url,
                 )
                 return
             logger.error(
-                "Listing page %s has no rows (%d bytes): has the layout changed? Check wirecrawler/selectors.py",
+                "Listing page %s has no rows (%d bytes): has the layout changed? Check wirecrawler/portal/selectors.py",
                 response.url,
                 len(response.body),
             )
@@ -208,7 +216,7 @@ class BuitenlandSpider(scrapy.Spider):
             self._inc("pages_malformed")
             logger.warning("Article page %s yielded no lead (see the malformed parts above)", response.url)
         self._inc("rows/more_news", len(page.rows))
-        self.book.add_page(page, self._reference(response))
+        self._book.add_page(page, self._reference(response))
 
     def request_failed(self, failure):
         """A page never fetched. The server failing us fails the run; a page the crawl will not
@@ -262,19 +270,21 @@ class BuitenlandSpider(scrapy.Spider):
         sighting, so the items travel Scrapy's own path (spider middlewares, item pipelines,
         engine bookkeeping) and the spider closes as soon as they are through.
         """
-        if len(self.book):
+        if self.holds_sightings():
             self.crawler.engine.crawl(
-                scrapy.Request(
-                    RELEASE_URL,
-                    callback=self.emit_stories,
-                    dont_filter=True,
-                    meta={PAGE_KIND: "release", "allow_offsite": True},
-                )
+                scrapy.Request(RELEASE_URL, callback=self.emit_stories, dont_filter=True, meta={PAGE_KIND: "release"})
             )
             raise DontCloseSpider
 
     def emit_stories(self, response):
-        sightings = self.book.release()
+        sightings = self.release()
         logger.info("Releasing %d sightings to the item pipelines", len(sightings))
         yield from sightings
+
+    def holds_sightings(self) -> bool:
+        return len(self._book) > 0
+
+    def release(self) -> ReleasedSightings:
+        """Every sighting held, with all the labels seen for its story; the book is empty after."""
+        return self._book.release()
 

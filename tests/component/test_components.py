@@ -1,0 +1,201 @@
+"""Components as Scrapy builds them (``get_crawler``), on a real SQLite seen store."""
+
+from __future__ import annotations
+
+import gc
+from datetime import UTC, datetime
+
+import pytest
+from itemadapter import ItemAdapter
+from scrapy import Request, signals
+from scrapy.exceptions import DropItem
+from scrapy.http import HtmlResponse
+
+from tests.runstats import healthy_stats
+from wirecrawler.config import WireConfig
+from wirecrawler.extensions import CollectorThreshold, SeenStoreExtension
+from wirecrawler.items import Brief, Lead, SeenLabel, Sighting
+from wirecrawler.logformatter import ShownOnlyLogFormatter
+from wirecrawler.middlewares import SafetyMiddleware
+from wirecrawler.pipelines import DedupePipeline, DuplicateRecord, RecordPipeline
+from wirecrawler.runs.verdict import RunVerdict
+
+REF = datetime(2026, 11, 24, 10, 0, tzinfo=UTC)
+
+
+def sighting(kind="lead", labels=(), headline="Israëlische krijgsmacht voert nieuwe aanvalsgolf uit op Teheran"):
+    """A sighting as the spider makes it: text cleaned by the page reader (``wirecrawler.portal``)."""
+    return Sighting(
+        kind=kind,
+        story_id="b15828a769adad44479d1a44a89e0487",
+        headline=headline,
+        url="http://127.0.0.1/nieuws/israelische-krijgsmacht-voert-nieuwe-aanvalsgolf-uit-op-teheran",
+        paragraphs=["TEHERAN (ANP) - De Israëlische krijgsmacht zegt.", "Tweede alinea."],
+        section="Buitenland",
+        source_url="http://127.0.0.1/nieuws/buitenland",
+        scraped_at=REF,
+        labels=list(labels),
+    )
+
+
+def test_record_pipeline_builds_a_lead_with_the_finest_time(crawler):
+    pipeline = RecordPipeline.from_crawler(crawler)
+    labels = [
+        SeenLabel("10 uur geleden", False, REF, "http://127.0.0.1/nieuws/buitenland"),
+        SeenLabel("1:00", True, REF, "http://127.0.0.1/nieuws/buitenland"),
+    ]
+    record = ItemAdapter(pipeline.process_item(sighting(labels=labels)))
+    assert isinstance(record.item, Lead)
+    assert record.asdict() == {
+        "id": "b15828a769adad44479d1a44a89e0487",
+        "kind": "lead",
+        "headline": "Israëlische krijgsmacht voert nieuwe aanvalsgolf uit op Teheran",
+        "url": "http://127.0.0.1/nieuws/israelische-krijgsmacht-voert-nieuwe-aanvalsgolf-uit-op-teheran",
+        "section": "Buitenland",
+        "places": ["TEHERAN"],
+        "agencies": ["ANP"],
+        "text": "De Israëlische krijgsmacht zegt.\n\nTweede alinea.",
+        "published_at": "2026-11-24T01:00:00+01:00",
+        "published_precision": "minute",
+        "published_label": "1:00",
+        "scraped_at": "2026-11-24T10:00:00Z",
+        "source_url": "http://127.0.0.1/nieuws/buitenland",
+    }
+    assert crawler.stats.get_value("wirecrawler/records_built/lead") == 1
+
+
+def test_record_pipeline_counts_unreadable_labels_and_keeps_the_record(crawler):
+    pipeline = RecordPipeline.from_crawler(crawler)
+    labels = [SeenLabel("999999 jaar geleden", False, REF, "http://127.0.0.1/nieuws/buitenland")]
+    record = pipeline.process_item(sighting(kind="brief", labels=labels))
+    assert isinstance(record, Brief)
+    assert (record.published_at, record.published_precision, record.published_label) == (None, None, None)
+    assert crawler.stats.get_value("wirecrawler/labels_unreadable") == 1
+
+
+def test_dedupe_drops_repeats_within_the_run(crawler):
+    records, dedupe = RecordPipeline.from_crawler(crawler), DedupePipeline.from_crawler(crawler)
+    lead = records.process_item(sighting())
+    assert dedupe.process_item(lead) is lead
+    with pytest.raises(DuplicateRecord, match="already emitted in this run"):
+        dedupe.process_item(records.process_item(sighting()))
+    # The brief of the same story is another (kind, id): it passes.
+    brief = records.process_item(sighting(kind="brief"))
+    assert dedupe.process_item(brief) is brief
+    assert crawler.stats.get_value("wirecrawler/dropped/duplicate_in_run") == 1
+
+
+def test_dedupe_drops_what_a_published_feed_already_holds(crawler):
+    store = crawler.get_extension(SeenStoreExtension).store
+    store.commit([("lead", "b15828a769adad44479d1a44a89e0487")])
+    records, dedupe = RecordPipeline.from_crawler(crawler), DedupePipeline.from_crawler(crawler)
+    with pytest.raises(DuplicateRecord, match="published by an earlier run"):
+        dedupe.process_item(records.process_item(sighting()))
+    brief = records.process_item(sighting(kind="brief"))
+    assert dedupe.process_item(brief) is brief
+    assert crawler.stats.get_value("wirecrawler/dropped/seen_before") == 1
+
+
+def test_run_outcome_names_every_cause(make_crawler):
+    """The run's verdict (``RunVerdict``) names each cause, its monitors' failures last."""
+    crawler = make_crawler(spider_args={"start_url": "http://127.0.0.1:8080/nieuws/buitenland"})
+    verdict = crawler.get_extension(RunVerdict)
+    crawler.stats.set_stats(healthy_stats())
+    verdict.spider_closed(spider=crawler.spider, reason="finished")
+    assert verdict.failures() == []
+    assert [check.passed for check in verdict.checks] == [True] * 6
+    crawler.stats.set_value("wirecrawler/requests_failed", 2)
+    crawler.stats.set_value("wirecrawler/layout_drift", 1)
+    crawler.stats.set_value("feedexport/failed_count/AtomicFileFeedStorage", 1)
+    verdict.spider_closed(spider=crawler.spider, reason="shutdown")
+    failed = [check for check in verdict.checks if not check.passed]
+    assert [check.name for check in failed] == ["listing_rows", "requests"]  # the drift and the failed requests
+    assert verdict.failures() == [
+        "2 requests failed",
+        "1 listing pages had no rows (layout drift)",
+        "1 feeds could not be stored (feedexport/failed_count/AtomicFileFeedStorage)",
+        "the spider closed with reason 'shutdown'",
+        *[check.failure() for check in failed],
+    ]
+
+
+def test_spider_allows_the_start_url_host_only(make_crawler):
+    """The spider's run names its start URL; the crawl's boundary (``SafetyMiddleware``) is built from it."""
+    start_url = "http://127.0.0.1:8080/nieuws/buitenland"
+    crawler = make_crawler(spider_args={"start_url": start_url, "max_pages": "3"})
+    spider = crawler.spider
+    assert (spider.run.start_url, spider.run.job, spider.max_pages) == (
+        start_url,
+        {"spider": "buitenland", "start_url": start_url},
+        3,
+    )
+    boundary = SafetyMiddleware.from_crawler(crawler).boundary
+    assert boundary.judge("http://127.0.0.1:8080/nieuws/x") is None
+    assert boundary.judge("http://127.0.0.1:8081/nieuws/x").reason == "private_address"  # another port
+    assert boundary.judge("http://127.0.0.2:8080/nieuws/x").reason == "private_address"  # another host
+    assert boundary.judge("http://www.zeelandnet.nl/nieuws/x").reason == "off_site"
+
+
+def test_an_unreadable_label_is_counted_on_every_record_that_shows_it(crawler):
+    """Readings of labels are remembered across records, their failures are not."""
+    pipeline = RecordPipeline.from_crawler(crawler)
+    labels = [SeenLabel("999999 jaar geleden", False, REF, "http://127.0.0.1/nieuws/buitenland")]
+    pipeline.process_item(sighting(kind="brief", labels=labels))
+    pipeline.process_item(sighting(kind="lead", labels=labels))
+    assert crawler.stats.get_value("wirecrawler/labels_unreadable") == 2
+
+
+@pytest.fixture
+def python_collector():
+    """The interpreter's collector thresholds, put back whatever a test does to them."""
+    saved = gc.get_threshold()
+    yield saved
+    gc.set_threshold(*saved)
+
+
+def test_the_collector_threshold_holds_while_the_engine_runs(crawler, python_collector):
+    assert crawler.get_extension(CollectorThreshold) is not None
+    crawler.signals.send_catch_log(signals.engine_started)
+    threshold = WireConfig.from_settings(crawler.settings).gc_threshold
+    assert threshold == WireConfig.gc_threshold > python_collector[0]  # the project's default, higher than CPython's
+    assert gc.get_threshold() == (threshold, *python_collector[1:])
+    crawler.signals.send_catch_log(signals.engine_stopped)
+    assert gc.get_threshold() == python_collector
+
+
+def test_a_zero_collector_threshold_leaves_cpythons_own(make_crawler, python_collector):
+    crawler = make_crawler(WIRECRAWLER_SEEN_STORE_ENABLED=False, WIRECRAWLER_GC_THRESHOLD=0)
+    assert crawler.get_extension(CollectorThreshold) is None
+    crawler.signals.send_catch_log(signals.engine_started)
+    assert gc.get_threshold() == python_collector
+
+
+def formatter_at(make_crawler, level):
+    """The project's log formatter at *level*, with a spider and a response to format messages about."""
+    crawler = make_crawler(
+        spider_args={"start_url": "http://127.0.0.1:8080/nieuws/buitenland"},
+        LOG_LEVEL=level,
+        WIRECRAWLER_SEEN_STORE_ENABLED=False,
+    )
+    spider = crawler.spider
+    response = HtmlResponse("http://127.0.0.1:8080/nieuws/buitenland", body=b"<html></html>")
+    response.request = Request(response.url)
+    return crawler.logformatter, spider, response
+
+
+@pytest.mark.parametrize("level", ["INFO", "info", 20])
+def test_log_messages_below_the_log_level_are_not_made(make_crawler, level):
+    formatter, spider, response = formatter_at(make_crawler, level)
+    assert isinstance(formatter, ShownOnlyLogFormatter)
+    item = sighting()
+    assert formatter.crawled(response.request, response, spider) is None
+    assert formatter.scraped(item, response, spider) is None
+    assert formatter.dropped(item, DuplicateRecord("lead x already emitted"), response, spider) is None
+    shown = formatter.dropped(item, DropItem("broken"), response, spider)
+    assert shown is not None and shown["level"] >= 20
+
+
+def test_every_log_message_is_made_at_debug(make_crawler):
+    formatter, spider, response = formatter_at(make_crawler, "DEBUG")
+    assert formatter.scraped(sighting(), response, spider)["level"] == 10
+    assert formatter.dropped(sighting(), DuplicateRecord("x"), response, spider)["level"] == 10

@@ -1,0 +1,10 @@
+"""What a run keeps on disk. Pure: no module here imports Scrapy.
+
+- ``seen``: the SQLite seen store, its lock, and the journal of the feed files being published;
+- ``atomicfile``: files that appear complete or not at all;
+- ``feednames``: a run's stamp, and the feed URI parameters that cannot leave the feed directory;
+- ``faults``: crash points, where the crash-safety tests kill a crawl.
+
+The Scrapy side is ``wirecrawler.feeds`` (the atomic feed storage) and
+``wirecrawler.extensions.SeenStoreExtension`` (the store's life cycle in a crawl).
+"""
