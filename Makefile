@@ -4,7 +4,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 DEMO := demo
 
-.PHONY: demo test venv system-deps conformance clean bench
+.PHONY: demo test venv system-deps conformance clean bench scrapy-suite
 
 $(PY): requirements.txt
 	$(PYTHON) -m venv $(VENV)
@@ -28,8 +28,37 @@ system-deps:
 demo: $(PY)
 	$(PY) -m wirecrawler demo --site sample_site --out $(DEMO)
 
+# Scrapy's own feed-export tests run on the project's feed storage (tests/scrapy_suite/run.py):
+# Scrapy's sdist, fetched once and unpacked into .cache/ (git-ignored), and the extra packages
+# its tests import (tests/scrapy_suite/requirements.txt), installed beside the venv's own in
+# $(SCRAPY_SUITE_DEPS): on the path of those sub-runs only, since pytest-twisted installed in
+# the venv would load into the project's pytest and install the wrong reactor there.
+SCRAPY_VERSION := 2.19.0
+SCRAPY_SDIST := .cache/scrapy-$(SCRAPY_VERSION).tar.gz
+SCRAPY_SDIST_SHA256 := 34130726582b64c91531162ab277c4053e558876d49ba219cb43679e71d80a87
+SCRAPY_SUITE := .cache/scrapy-$(SCRAPY_VERSION)
+SCRAPY_SUITE_DEPS := $(VENV)/scrapy-suite
+
+$(SCRAPY_SDIST): | $(PY)
+	rm -rf .cache/download && mkdir -p .cache/download
+	$(PY) -m pip download --quiet --no-binary :all: --no-deps --dest .cache/download scrapy==$(SCRAPY_VERSION)
+	echo "$(SCRAPY_SDIST_SHA256)  .cache/download/scrapy-$(SCRAPY_VERSION).tar.gz" | sha256sum --check --quiet
+	mv .cache/download/scrapy-$(SCRAPY_VERSION).tar.gz $@ && rm -rf .cache/download
+
+$(SCRAPY_SUITE)/PKG-INFO: $(SCRAPY_SDIST)
+	rm -rf $(SCRAPY_SUITE) $(SCRAPY_SUITE).tmp && mkdir -p $(SCRAPY_SUITE).tmp
+	tar -xzf $< -C $(SCRAPY_SUITE).tmp --strip-components=1
+	mv $(SCRAPY_SUITE).tmp $(SCRAPY_SUITE) && touch $@
+
+$(SCRAPY_SUITE_DEPS)/.installed: $(PY) tests/scrapy_suite/requirements.txt
+	rm -rf $(SCRAPY_SUITE_DEPS)
+	$(PY) -m pip install --quiet --no-deps --target $(SCRAPY_SUITE_DEPS) -r tests/scrapy_suite/requirements.txt
+	touch $@
+
+scrapy-suite: $(SCRAPY_SUITE)/PKG-INFO $(SCRAPY_SUITE_DEPS)/.installed
+
 # Every test, none skipped in CI; pytest's "no tests ran" (exit 5) is a failure too.
-test: $(PY) system-deps
+test: $(PY) system-deps scrapy-suite
 	@$(PY) -m pytest $(PYTEST_ARGS); rc=$$?; \
 	if [ $$rc -eq 5 ]; then echo "make test: pytest ran no test" >&2; fi; exit $$rc
 

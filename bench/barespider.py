@@ -9,7 +9,7 @@ middlewares) except the parts that are the project's own work.
 ``-a max_pages=N`` limits the listing pages as in the real spider; ``-a articles=no`` fetches
 listing pages only (the no-change rerun's baseline).
 
-``-a floor=yes`` adds the least that any spider reading these pages into the feeds of FEED.md
+``-a floor=yes`` adds the least that any spider reading these pages into the feeds of the contract (docs/CONTRACT.md)
 must do: parse every article page into a document (libxml2, as the project does) and yield
 two items for it, a lead and a brief, which go through Scrapy's item path (into a feed when
 one is given with ``-s FEEDS=...``). It reads no field: a lower bound, not a competitor.

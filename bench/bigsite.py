@@ -10,7 +10,7 @@ Pages are built with the sample site's own templates (``testsites/sample.py``), 
 meets the same markup: news-list rows with an advertisement row, a pager, Net binnen on every
 page, article bodies with inline ads, figures, "Lees ook" lines, inline markup and empty
 paragraphs, and "Meer uit Buitenland" lists. Stories are deterministic (a fixed seed), with
-unique headlines and datelines of every SITE.md form; a few carry the wire's ``ƫ``.
+unique headlines and datelines of every form the site shows; a few carry the wire's ``ƫ``.
 """
 
 from __future__ import annotations
@@ -93,7 +93,7 @@ def flat(text: str) -> str:
 
 
 def age_label(minutes: int) -> str:
-    """SITE.md's rounded-down Dutch label for an age in minutes."""
+    """the site's rounded-down Dutch label for an age in minutes."""
     for unit_minutes, one, many in ((525600, "jaar", "jaar"), (43200, "maand", "maanden"),
                                     (10080, "week", "weken"), (1440, "dag", "dagen"),
                                     (60, "uur", "uur"), (1, "minuut", "minuten")):

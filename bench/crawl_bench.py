@@ -10,7 +10,7 @@ The bare spider runs without the project's components, as the goal defines it. O
 project's, so each round also runs the bare spider with it (``bare+collector``). And each
 round runs the bare spider's ``floor`` mode, without and with that threshold: every article
 page parsed into a document and two items for it through Scrapy's item path into a feed, the
-least a spider must do that publishes FEED.md's records from these pages. Its ratio to the
+least a spider must do that publishes the contract's records from these pages. Its ratio to the
 bare spider bounds what such a spider can reach; the full spider's ratio to it (both with the
 threshold) is the cost of the project's own work.
 

@@ -19,7 +19,7 @@ The generator is self-contained (standard library only) and never imports ``wire
 expected feeds are an independent oracle. Every story is written out in STORIES below, with
 its headline, URL slug, dateline, paragraphs, label and Net binnen time; where each one is
 shown is in LISTING, NEWEST and NET_BINNEN. The expected times are computed here from the
-labels with the FEED.md rules (and checked by hand in tests/unit/test_sitegen.py).
+labels with the contract's rules (docs/CONTRACT.md) (and checked by hand in tests/unit/test_sitegen.py).
 """
 
 from __future__ import annotations
@@ -819,14 +819,14 @@ def render_pages(view: dict) -> dict[str, str]:
 
 
 # --------------------------------------------------------------------------------------------
-# Expected records (FEED.md), computed independently of the crawler
+# Expected records (docs/CONTRACT.md), computed independently of the crawler
 # --------------------------------------------------------------------------------------------
 def repair(text: str) -> str:
     return text.replace("\u01ab", "ë")
 
 
 def slugify(headline: str) -> str:
-    """SITE.md's slug rule."""
+    """the slug rule (docs/CONTRACT.md)."""
     s = unicodedata.normalize("NFKD", repair(headline).lower())
     s = "".join(c for c in s if not unicodedata.combining(c))
     s = re.sub(r"[^a-z0-9 -]", "", s)

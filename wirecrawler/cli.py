@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import math
 import sys
 from dataclasses import asdict
 from datetime import UTC, datetime
@@ -73,6 +74,138 @@ def parse(args: argparse.Namespace) -> int:
     return 0
 
 
+def feed_dir_of(args: argparse.Namespace) -> Path:
+    """``--feed-dir`` (a path as typed: relative to the working directory), or else the crawl's
+    feed directory, found as a crawl finds it: the project's settings, relative to the project root."""
+    from scrapy.utils.project import get_project_settings
+
+    from wirecrawler.config import WireConfig
+
+    if args.feed_dir:
+        return Path(args.feed_dir)
+    return WireConfig.from_settings(get_project_settings()).feed_dir
+
+
+def no_log(feed_dir: Path) -> str:
+    from wirecrawler.store.publog import LOG_NAME
+
+    return f"feeds: no publication log at {feed_dir / LOG_NAME}: nothing was published there yet"
+
+
+def feeds(args: argparse.Namespace) -> int:
+    from wirecrawler.store.readers import LogUnreadable, has_log
+
+    feed_dir = feed_dir_of(args)
+    if not has_log(feed_dir):
+        print(no_log(feed_dir), file=sys.stderr)
+        if args.action == "verify":
+            return 1  # nothing there could be verified: a wrong --feed-dir is the likelier cause
+        if args.action != "read":
+            return 0
+        # read: the cursor stays; a cursor above 0 is another feed directory's (exit 1)
+    try:
+        return args.feeds_handler(feed_dir, args)
+    except LogUnreadable as exc:
+        print(f"feeds: {exc}", file=sys.stderr)
+        return 1
+    except OSError as exc:  # the log itself cannot be read (permissions)
+        print(f"feeds: cannot read {exc.filename or feed_dir}: {exc.strerror or exc}", file=sys.stderr)
+        return 1
+
+
+def feeds_list(feed_dir: Path, args: argparse.Namespace) -> int:
+    from wirecrawler.store.readers import describe, list_entries
+
+    for listed in list_entries(feed_dir):
+        print(describe(listed))
+    return 0
+
+
+def feeds_read(feed_dir: Path, args: argparse.Namespace) -> int:
+    from wirecrawler.store.readers import follow
+
+    cursor, problems, files = follow(feed_dir, args.after)
+    out = sys.stdout.buffer  # the records as published, UTF-8 whatever the locale
+    for file in files:
+        if file.problem is not None:
+            problems.append(file.problem)
+        out.write("".join(line + "\n" for line in file.lines).encode("utf-8"))
+    out.flush()
+    for problem in problems:
+        print(f"feeds read: {problem}", file=sys.stderr)
+    print(f"cursor: {cursor}", file=sys.stderr)
+    return 1 if problems else 0
+
+
+def feeds_verify(feed_dir: Path, args: argparse.Namespace) -> int:
+    from wirecrawler.store.readers import verify
+
+    result = verify(feed_dir)
+    for problem in result.problems:
+        print(problem)
+    if result.problems:
+        print(f"FAILED: {len(result.problems)} problems in {result.checked} files", file=sys.stderr)
+        return 1
+    print(f"OK: {result.checked} files")
+    return 0
+
+
+def feeds_prune(feed_dir: Path, args: argparse.Namespace) -> int:
+    from wirecrawler.store.readers import prune
+
+    def report(file) -> None:
+        entry = file.published
+        gone = " (missing already)" if file.was_missing else ""
+        print(f"pruned {entry.path}: seq {entry.seq}, {entry.records} records, entered {entry.at}{gone}", flush=True)
+
+    try:
+        result = prune(feed_dir, args.keep_days, datetime.now(UTC), on_pruned=report)
+    except OSError as exc:
+        print(f"feeds prune: stopped: {exc.filename or feed_dir}: {exc.strerror or exc}", file=sys.stderr)
+        return 1
+    for problem in result.problems:
+        print(f"feeds prune: {problem}", file=sys.stderr)
+    return 1 if result.problems else 0
+
+
+def cursor(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        value = -1
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"a cursor is a seq, 0 or more, not {text!r}")
+    return value
+
+
+def days(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        value = math.nan
+    if not math.isfinite(value) or value <= 0:
+        raise argparse.ArgumentTypeError(f"a number of days above 0, not {text!r}")
+    return value
+
+
+FEEDS_HELP = """\
+Read the feed directory through its publication log (publications.log): files are found by
+their log entries, never by listing the directory.
+
+exit status:
+  list    0; also with no log yet (a message says so)
+  read    0 when every file after the cursor was read; 1 when a file after it was pruned,
+          is missing or differs from its entry (its records are lost to this reader), or the
+          cursor is past the log's end. The new cursor ("cursor: N" on stderr) covers every
+          entry read or reported lost; with no log yet, it stays, exit 0 (1 if it is not 0)
+  verify  0 when every published, not pruned file matches its entry ("OK: N files");
+          1 on any problem, and 1 with no log (nothing there could be verified)
+  prune   0, also with no log or nothing old enough; 1 when a file could not be deleted or an
+          entry was left alone (one line on stderr each)
+  any: 1 when the log cannot be read or has a line that is not an entry; 2 on a usage error
+"""
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m wirecrawler")
     commands = parser.add_subparsers(dest="command", required=True)
@@ -93,6 +226,37 @@ def build_parser() -> argparse.ArgumentParser:
     parse_cmd.add_argument("--now", help="reference instant for relative times (ISO 8601; default: now)")
     parse_cmd.add_argument("--url", help="the URL the page was saved from (links, source_url, a lead's url)")
     parse_cmd.set_defaults(handler=parse)
+
+    feeds_cmd = commands.add_parser(
+        "feeds",
+        help="list, read after a cursor, verify or prune published feed files, through the publication log",
+        description=FEEDS_HELP,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    feeds_cmd.add_argument(
+        "--feed-dir",
+        metavar="DIR",
+        help="the feed directory (default: the crawl's default, feeds/ in the project root, the folder of the "
+        "nearest scrapy.cfg above the working directory)",
+    )
+    feeds_cmd.set_defaults(handler=feeds)
+    actions = feeds_cmd.add_subparsers(dest="action", required=True)
+    list_cmd = actions.add_parser("list", help="every log entry, one line each: published files and prunings")
+    list_cmd.set_defaults(feeds_handler=feeds_list)
+    read_cmd = actions.add_parser(
+        "read", help="the records of every file published after a cursor, as JSON Lines; the new cursor on stderr"
+    )
+    read_cmd.add_argument(
+        "--after", type=cursor, default=0, metavar="SEQ", help="the last seq already read (default: 0, from the start)"
+    )
+    read_cmd.set_defaults(feeds_handler=feeds_read)
+    verify_cmd = actions.add_parser("verify", help="check every published file against its entry")
+    verify_cmd.set_defaults(feeds_handler=feeds_verify)
+    prune_cmd = actions.add_parser("prune", help="delete files entered more than N days ago; log a pruned entry each")
+    prune_cmd.add_argument(
+        "--keep-days", type=days, required=True, metavar="N", help="days kept (above 0; a fraction allowed)"
+    )
+    prune_cmd.set_defaults(feeds_handler=feeds_prune)
     return parser
 
 

@@ -9,6 +9,7 @@ config object that reads it; ``settings.py`` holds Scrapy's own settings only.
 - ``wirecrawler.render.addon.RenderConfig``: ``WIRECRAWLER_RENDER_CHROMIUM``,
   ``_RENDER_MAX_PAGES``, ``_RENDER_WAIT_TIMEOUT``;
 - ``wirecrawler.runs.history.ReportConfig``: ``WIRECRAWLER_REPORTS_KEPT``;
+- ``wirecrawler.retention.RetentionConfig``: ``WIRECRAWLER_FEED_RETENTION_DAYS``;
 - ``wirecrawler.runs.checks.Thresholds``: the monitors' ``WIRECRAWLER_MIN_ROWS_PER_LISTING_PAGE``,
   ``_MIN_FILL_RATES``, ``_FILL_RATE_MIN_RECORDS``, ``_MIN_LEAD_SHARE``, ``_MAX_RETRIES``,
   ``_MAX_RUN_GAP_MINUTES``.
@@ -24,6 +25,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from scrapy.exceptions import ScrapyDeprecationWarning
+from scrapy.utils.conf import closest_scrapy_cfg
 
 # Old name -> new name. Remove an entry one release after it was added.
 RENAMED = {
@@ -61,12 +63,25 @@ class RenamedSettings:
                 settings.set(new, settings[old], priority=old_priority)
 
 
+def project_root() -> Path:
+    """The folder of the project's ``scrapy.cfg``, found from the working directory upward, as
+    Scrapy finds its settings; the working directory when there is none (a Scrapyd egg)."""
+    cfg = closest_scrapy_cfg()
+    return Path(cfg).parent if cfg else Path.cwd()
+
+
+def _from_project_root(path: Path) -> Path:
+    """A relative path in a setting means the same place from wherever the crawl is started."""
+    return path if path.is_absolute() else project_root() / path
+
+
 @dataclass(frozen=True)
 class WireConfig:
     """Where a run keeps its state and publishes its feeds, and what it does beyond Scrapy."""
 
+    # Relative paths are relative to the project root, wherever the crawl is started from.
     state_dir: Path = Path(".wirecrawler")  # the seen store and run state live here
-    feed_dir: Path = Path("feeds")  # feeds/leads/, feeds/briefs/ and feeds/reports/ go here
+    feed_dir: Path = Path("feeds")  # feeds/leads/, feeds/briefs/, feeds/reports/ and the publication log
     seen_store: str | None = None  # sqlite:///path; None: seen.sqlite3 in the state directory
     seen_store_enabled: bool = True  # off: every run publishes everything it parses (tests only)
     render: bool = False  # listing and article pages rendered in Chromium (wirecrawler.render)
@@ -74,12 +89,24 @@ class WireConfig:
 
     @classmethod
     def from_settings(cls, settings) -> WireConfig:
-        state_dir = Path(settings.get("WIRECRAWLER_STATE_DIR") or cls.state_dir)
+        """The settings, with relative paths resolved against the project root (``project_root``)."""
+        state_dir = _from_project_root(Path(settings.get("WIRECRAWLER_STATE_DIR") or cls.state_dir))
+        seen_store = settings.get("WIRECRAWLER_SEEN_STORE") or f"sqlite:///{state_dir / 'seen.sqlite3'}"
         return cls(
             state_dir=state_dir,
-            feed_dir=Path(settings.get("WIRECRAWLER_FEED_DIR") or cls.feed_dir),
-            seen_store=settings.get("WIRECRAWLER_SEEN_STORE") or f"sqlite:///{state_dir / 'seen.sqlite3'}",
+            feed_dir=_from_project_root(Path(settings.get("WIRECRAWLER_FEED_DIR") or cls.feed_dir)),
+            seen_store=_sqlite_url_from_project_root(seen_store),
             seen_store_enabled=settings.getbool("WIRECRAWLER_SEEN_STORE_ENABLED", cls.seen_store_enabled),
             render=settings.getbool("WIRECRAWLER_RENDER", cls.render),
             gc_threshold=settings.getint("WIRECRAWLER_GC_THRESHOLD", cls.gc_threshold),
         )
+
+
+def _sqlite_url_from_project_root(url: str) -> str:
+    """``sqlite:///relative/path`` made absolute against the project root; other values as they are
+    (the store refuses what it cannot use, with a message naming the setting)."""
+    prefix = "sqlite:///"
+    path = url[len(prefix) :] if url.startswith(prefix) else None
+    if not path or path == ":memory:" or path.startswith("/"):
+        return url
+    return f"{prefix}{project_root() / path}"

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import gc
 import logging
+from pathlib import Path
 
 from itemadapter import ItemAdapter
 from scrapy import signals
@@ -24,10 +25,11 @@ class SeenStoreExtension:
 
     At start, holding the store's lock: migrate the store, then settle the journal a killed
     crawl left (``wirecrawler.store.seen``). During the run each file feed (``wirecrawler.feeds``)
-    journals its temporary file, then the (kind, id) pairs it holds before the rename; when its
-    slot closes with the file published, those pairs are committed and the entry goes, in one
-    transaction. Records no feed published stay uncommitted, so the next run emits them again
-    rather than losing them. A store that cannot be used (another live crawl holds its lock, a
+    journals its temporary file, then the (kind, id) pairs of the valid records it holds (none
+    for a ``-O``/``-o`` file) and its name before it is published; when its slot closes with the
+    file published, those pairs are committed and the entry goes, in one transaction. Records
+    no per-kind feed published stay uncommitted, so the next run emits them again rather than
+    losing them. A store that cannot be used (another live crawl holds its lock, a
     newer schema) stops the crawl at start, before it fetches anything.
     """
 
@@ -36,9 +38,8 @@ class SeenStoreExtension:
         self.store: SeenStore | None = None
         self.lock: StoreLock | None = None
         self.refusal: SeenStoreError | None = None  # why the store cannot be used, if it cannot
-        # The feeds being written, and the (kind, id) of every record emitted and not yet
-        # published: keys only, never the records, which a long run would hold by the thousand.
-        self.open_feeds: list = []
+        # The (kind, id) of every record emitted and not yet published: keys only, never the
+        # records, which a long run would hold by the thousand.
         self.unpublished: set[tuple[str, str]] = set()
         try:
             self._open(sqlite_path(config.seen_store))
@@ -76,34 +77,38 @@ class SeenStoreExtension:
         logger.error("Not starting: %s", self.refusal)
         raise CloseSpider("seen_store_busy" if busy else "seen_store_unusable")
 
-    # --- The feed journal, written by wirecrawler.feeds.AtomicFileFeedStorage.
+    # --- The feed journal, written by wirecrawler.feeds.FileFeedStorage.
 
     def feed_file_begun(self, storage) -> None:
-        """A feed's temporary file is about to be created: journaled, and its records noted from now on."""
-        self.store.journal_writing(storage.temp_path, storage.target)
-        self.open_feeds.append(storage)
+        """A feed's temporary file is about to be created."""
+        log_dir = storage.log.feed_dir if storage.log is not None else None
+        self.store.journal_writing(storage.temp_path, storage.target, log_dir=log_dir, kind=storage.kind, run=storage.run)
 
-    def feed_file_complete(self, storage) -> None:
-        """Journal the pairs of a feed about to be renamed: this run's records its filter took."""
-        self.store.journal_publishing(storage.temp_path, storage.keys)
+    def feed_file_complete(self, storage, name: Path, *, renamed: bool = False) -> None:
+        """A feed is about to be published as *name*, with the (kind, id) pairs of its records;
+        *renamed*: it already was about to be, under a name another run has just taken."""
+        if renamed:
+            self.store.journal_retarget(storage.temp_path, name)
+        else:
+            self.store.journal_publishing(storage.temp_path, storage.keys, name)
+
+    def feed_file_published(self, storage) -> None:
+        """A feed is in place: its records reached a published feed (their ids are committed when
+        its slot closes, which Scrapy may do after it stored the next feed)."""
+        self.unpublished.difference_update(storage.keys)
+
+    def has_unpublished(self, kind: str) -> bool:
+        """Whether a record of *kind* emitted in this run has reached no published feed yet."""
+        return any(record_kind == kind for record_kind, _ in self.unpublished)
 
     def feed_file_abandoned(self, storage) -> None:
         self.store.discard_unpublished(storage.temp_path)
-        self._close(storage)
-
-    def _close(self, storage) -> None:
-        if storage in self.open_feeds:
-            self.open_feeds.remove(storage)
 
     # --- Signals.
 
     def item_scraped(self, item, spider):
         record = ItemAdapter(item)
-        key = (record["kind"], record["id"])
-        self.unpublished.add(key)
-        for storage in self.open_feeds:
-            if storage.item_filter.accepts(item):
-                storage.keys.append(key)
+        self.unpublished.add((record["kind"], record["id"]))
         crash_point("item_scraped")
 
     def feed_slot_closed(self, slot):
@@ -112,10 +117,9 @@ class SeenStoreExtension:
             return
         added = self.store.commit_published(storage.temp_path)
         crash_point("after_seen_commit")
-        self._close(storage)
-        self.unpublished.difference_update(storage.keys)
         self.crawler.stats.inc_value("wirecrawler/seen_committed", added)
-        logger.info("Seen store %s: %d new ids committed after publishing %s", self.store.location, added, slot.uri)
+        if storage.kind is not None:
+            logger.info("Seen store %s: %d new ids committed after publishing %s", self.store.location, added, storage.published_path)
 
     def engine_stopped(self):
         if self.unpublished:

@@ -1,4 +1,4 @@
-"""Items: what the spider hands to the pipelines, and the records the feeds hold (FEED.md)."""
+"""Items: what the spider hands to the pipelines, and the records the feeds hold (docs/CONTRACT.md)."""
 
 from __future__ import annotations
 

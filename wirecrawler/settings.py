@@ -62,13 +62,16 @@ ITEM_PIPELINES = {
 }
 EXTENSIONS = {
     "wirecrawler.extensions.SeenStoreExtension": 100,
+    # Prunes feed files older than WIRECRAWLER_FEED_RETENTION_DAYS (off by default) once the run
+    # published; before the verdict, so that a failed prune fails the run.
+    "wirecrawler.retention.FeedRetention": 105,
     # Runs the end-of-run monitors, decides the verdict and writes the run report.
     "wirecrawler.runs.verdict.RunVerdict": 110,
     "wirecrawler.extensions.CollectorThreshold": 140,
 }
 
-# --- Feeds (FEED.md): one file per kind and run. Scrapy merges -O/-o into FEEDS: they add a file.
-FEED_STORAGES = {"file": "wirecrawler.feeds.AtomicFileFeedStorage", "": "wirecrawler.feeds.AtomicFileFeedStorage"}
+# --- Feeds (docs/CONTRACT.md): one file per kind and run. Scrapy merges -O/-o into FEEDS: they add a file.
+FEED_STORAGES = {"file": "wirecrawler.feeds.FileFeedStorage", "": "wirecrawler.feeds.FileFeedStorage"}
 FEED_URI_PARAMS = "wirecrawler.feeds.uri_params"
 FEED_EXPORT_ENCODING = "utf-8"
 FEED_EXPORTERS = {name: "wirecrawler.exporters.RecordLinesExporter" for name in ("jsonlines", "jsonl", "jl")}
@@ -78,16 +81,20 @@ FEED_STORE_EMPTY = False
 # A published lead makes the next run skip its article, and with it the "Meer uit" briefs
 # that only that page shows; so a run killed between two renames must not have published
 # its leads without its briefs (tests/e2e/test_crash_safety.py).
+# wirecrawler_kind marks the project's own feeds: published under a free name, never over a
+# file, entered in the publication log, and the only feeds that mark records seen.
 FEEDS = {
     "%(feed_dir)s/briefs/%(run_start)s.jsonl": {
         "format": "jsonlines",
         "item_classes": ["wirecrawler.items.Brief"],
         "overwrite": False,
+        "wirecrawler_kind": "brief",
     },
     "%(feed_dir)s/leads/%(run_start)s.jsonl": {
         "format": "jsonlines",
         "item_classes": ["wirecrawler.items.Lead"],
         "overwrite": False,
+        "wirecrawler_kind": "lead",
     },
 }
 

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import gc
+import logging
 from datetime import UTC, datetime
+from pathlib import Path
 
 import pytest
 from itemadapter import ItemAdapter
@@ -106,14 +108,14 @@ def test_run_outcome_names_every_cause(make_crawler):
     assert [check.passed for check in verdict.checks] == [True] * 6
     crawler.stats.set_value("wirecrawler/requests_failed", 2)
     crawler.stats.set_value("wirecrawler/layout_drift", 1)
-    crawler.stats.set_value("feedexport/failed_count/AtomicFileFeedStorage", 1)
+    crawler.stats.set_value("feedexport/failed_count/FileFeedStorage", 1)
     verdict.spider_closed(spider=crawler.spider, reason="shutdown")
     failed = [check for check in verdict.checks if not check.passed]
     assert [check.name for check in failed] == ["listing_rows", "requests"]  # the drift and the failed requests
     assert verdict.failures() == [
         "2 requests failed",
         "1 listing pages had no rows (layout drift)",
-        "1 feeds could not be stored (feedexport/failed_count/AtomicFileFeedStorage)",
+        "1 feeds could not be stored (feedexport/failed_count/FileFeedStorage)",
         "the spider closed with reason 'shutdown'",
         *[check.failure() for check in failed],
     ]
@@ -199,3 +201,81 @@ def test_every_log_message_is_made_at_debug(make_crawler):
     formatter, spider, response = formatter_at(make_crawler, "DEBUG")
     assert formatter.scraped(sighting(), response, spider)["level"] == 10
     assert formatter.dropped(sighting(), DuplicateRecord("x"), response, spider)["level"] == 10
+
+
+# --- The spider's listing callback: the articles it requests, the Date it reads labels against.
+
+LISTING_URL = "http://127.0.0.1:8080/nieuws/buitenland"
+SAMPLE_LISTING = (Path(__file__).resolve().parents[2] / "sample_site" / "nieuws" / "buitenland.html").read_bytes()
+
+
+def listing_response(date: str) -> HtmlResponse:
+    return HtmlResponse(
+        LISTING_URL,
+        body=SAMPLE_LISTING,
+        headers={"Content-Type": "text/html; charset=utf-8", "Date": date},
+        request=Request(LISTING_URL, meta={"wirecrawler_page": "listing", "page_number": 1}),
+    )
+
+
+def article_requests(requests) -> list[Request]:
+    return [request for request in requests if request.callback.__name__ == "parse_article"]
+
+
+def test_the_listing_counts_every_article_it_requests_and_not_those_already_seen(make_crawler):
+    crawler = make_crawler(spider_args={"start_url": LISTING_URL})
+    spider = crawler.spider
+    requested = article_requests(spider.parse_listing(listing_response("Tue, 24 Nov 2026 10:00:00 GMT")))
+    assert len(requested) == crawler.stats.get_value("wirecrawler/rows/listing") == 10
+    assert crawler.stats.get_value("wirecrawler/articles_requested") == 10
+    # A rerun: two of the stories' leads are in the seen store, and their articles are not requested.
+    rows = spider._book.add_page(spider._read(listing_response("Tue, 24 Nov 2026 10:00:00 GMT")), REF)
+    spider.seen_store.commit([("lead", story) for _, story in rows[:2]])
+    again = article_requests(spider.parse_listing(listing_response("Tue, 24 Nov 2026 10:00:00 GMT")))
+    assert len(again) == 8
+    assert crawler.stats.get_value("wirecrawler/articles_requested") == 18
+    assert crawler.stats.get_value("wirecrawler/articles_already_seen") == 2
+
+
+@pytest.mark.parametrize("date", ["Fri, 31 Dec 9999 23:59:59 GMT", "Mon, 01 Jan 0001 00:00:00 GMT"])
+def test_a_listing_with_a_date_that_cannot_be_used_counts_from_the_local_clock(make_crawler, caplog, date):
+    crawler = make_crawler(spider_args={"start_url": LISTING_URL})
+    before = datetime.now(UTC)
+    with caplog.at_level(logging.WARNING, logger="wirecrawler.spiders.buitenland"):
+        requested = article_requests(crawler.spider.parse_listing(listing_response(date)))
+    assert len(requested) == 10
+    assert crawler.stats.get_value("wirecrawler/date_header_unusable") == 1
+    assert [r.getMessage() for r in caplog.records if r.levelno >= logging.WARNING] == [
+        f"No usable Date header on {LISTING_URL}; its times count from the local clock"
+    ]
+    # Its rows' labels are read against the local clock, and their records build.
+    released = list(crawler.spider.release())
+    assert released and all(seen.reference >= before for sighting in released for seen in sighting.labels)
+    pipeline = RecordPipeline.from_crawler(crawler)
+    records = [pipeline.process_item(sighting) for sighting in released]
+    assert all(record.published_at for sighting, record in zip(released, records, strict=True) if sighting.labels)
+    assert not crawler.stats.get_value("wirecrawler/labels_unreadable")
+
+
+def test_a_run_that_linked_new_articles_and_read_none_fails(make_crawler):
+    crawler = make_crawler(spider_args={"start_url": LISTING_URL})
+    verdict = crawler.get_extension(RunVerdict)
+    crawler.stats.set_stats(
+        healthy_stats(
+            wirecrawler__articles_requested=12,
+            wirecrawler__articles_not_fetched=12,
+            wirecrawler__pages__article=None,
+            wirecrawler__rows__more_news=None,
+            wirecrawler__records_built__lead=None,
+            wirecrawler__emitted__lead=None,
+            **{f"wirecrawler__fields_filled__lead__{name}": None for name in ("places", "agencies", "text", "published_at")},
+        )
+    )
+    verdict.spider_closed(spider=crawler.spider, reason="finished")
+    [failure] = verdict.failures()
+    assert failure.startswith("monitor article_pages: 12 new articles were linked and none gave a lead: ")
+    # The same run with nothing new to request (a rerun) passes.
+    crawler.stats.set_value("wirecrawler/articles_requested", 0)
+    crawler.stats.set_value("wirecrawler/articles_not_fetched", 0)
+    verdict.spider_closed(spider=crawler.spider, reason="finished")
+    assert verdict.failures() == []

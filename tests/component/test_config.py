@@ -9,7 +9,7 @@ from scrapy.exceptions import ScrapyDeprecationWarning
 from scrapy.utils.project import get_project_settings
 from scrapy.utils.test import get_crawler
 
-from wirecrawler.config import RENAMED, WireConfig
+from wirecrawler.config import RENAMED, WireConfig, project_root
 from wirecrawler.extensions import SeenStoreExtension
 from wirecrawler.middlewares import PacingConfig
 from wirecrawler.render.addon import RenderConfig
@@ -33,13 +33,23 @@ def test_every_project_setting_is_named_wirecrawler():
 
 def test_defaults_come_from_the_config_objects():
     config = WireConfig.from_settings(project_crawler(WIRECRAWLER_SEEN_STORE_ENABLED=False).settings)
-    assert config == WireConfig(seen_store="sqlite:///.wirecrawler/seen.sqlite3", seen_store_enabled=False)
-    assert (config.state_dir, config.feed_dir, config.gc_threshold, config.render) == (
-        Path(".wirecrawler"),
-        Path("feeds"),
-        10_000,
-        False,
+    root = project_root()
+    assert (config.state_dir, config.feed_dir, config.seen_store) == (
+        root / ".wirecrawler",
+        root / "feeds",
+        f"sqlite:///{root / '.wirecrawler' / 'seen.sqlite3'}",
     )
+    assert (config.gc_threshold, config.render, config.seen_store_enabled) == (10_000, False, False)
+
+
+def test_relative_paths_mean_the_same_place_from_any_working_directory(monkeypatch):
+    settings = {"WIRECRAWLER_STATE_DIR": "var/state", "WIRECRAWLER_FEED_DIR": "var/feeds"}
+    from_root = WireConfig.from_settings(project_crawler(WIRECRAWLER_SEEN_STORE_ENABLED=False, **settings).settings)
+    monkeypatch.chdir(project_root() / "tests" / "unit")  # scrapy.cfg is found upward, as Scrapy finds it
+    from_below = WireConfig.from_settings(project_crawler(WIRECRAWLER_SEEN_STORE_ENABLED=False, **settings).settings)
+    assert from_below == from_root
+    assert from_root.feed_dir == Path(__file__).resolve().parents[2] / "var" / "feeds"
+    assert from_root.seen_store == f"sqlite:///{from_root.state_dir / 'seen.sqlite3'}"
 
 
 @pytest.mark.parametrize(

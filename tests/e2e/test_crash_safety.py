@@ -126,7 +126,7 @@ CRASHES = [
         [],
         [],
         {("publishing", True), ("writing", True)},
-        "was never published (its crawl died before the rename)",
+        "was never published (its crawl died before publishing it)",
         id="before-rename",
     ),
     pytest.param(

@@ -124,6 +124,61 @@ def test_article_pages_without_leads_or_more_news_rows_fail_naming_selectors():
     assert check_article_pages(other, LIMITS).passed
 
 
+# A run whose listing linked new articles and got no lead from any of them: the articles were
+# not fetched (each declined: gone, too large, ...), not read, or read without a lead.
+NOTHING_READ = {
+    "wirecrawler__pages__article": None,
+    "wirecrawler__rows__more_news": None,
+    "wirecrawler__records_built__lead": None,
+    "wirecrawler__emitted__lead": None,
+    **{f"wirecrawler__fields_filled__lead__{name}": None for name in LIMITS.min_fill_rates},
+}
+
+
+@pytest.mark.parametrize(
+    ("changes", "read", "malformed"),
+    [
+        ({"wirecrawler__articles_not_fetched": 12}, 0, 0),  # none fetched
+        ({"wirecrawler__pages__article": 12, "wirecrawler__pages_malformed": 12}, 12, 12),  # none readable
+        ({"wirecrawler__pages__article": 12, "wirecrawler__articles_other_section": 12}, 0, 0),  # none ours
+    ],
+)
+def test_new_articles_linked_and_none_read_fail_the_run(changes, read, malformed):
+    run = figures(wirecrawler__articles_requested=12, **{**NOTHING_READ, **changes})
+    assert run.articles_requested == 12
+    check = check_article_pages(run, LIMITS)
+    assert not check.passed
+    assert check.message == (
+        f"12 new articles were linked and none gave a lead: {read} article pages of the section read, "
+        f"{malformed} pages malformed; check selectors {selectors.ARTICLE_HEADLINE!r} and {selectors.ARTICLE_PARAGRAPHS!r}"
+    )
+    assert "\n" not in check.message
+    checks = run_checks(run, LIMITS, None, START)
+    assert [c.name for c in checks if not c.passed] == ["article_pages"]  # the briefs were parsed; nothing failed
+
+
+def test_one_new_article_linked_and_not_read_fails_too():
+    check = check_article_pages(figures(wirecrawler__articles_requested=1, **NOTHING_READ), LIMITS)
+    assert not check.passed and check.message.startswith("1 new articles were linked and none gave a lead: ")
+
+
+def test_nothing_requested_and_nothing_read_passes_as_before():
+    for requested in (None, 0):  # a rerun with nothing new requests no article page
+        check = check_article_pages(figures(wirecrawler__articles_requested=requested, **NOTHING_READ), LIMITS)
+        assert (check.passed, check.message) == (True, "no article page was read")
+
+
+def test_new_articles_linked_and_some_read_pass_though_one_was_unreadable():
+    one_unreadable = figures(
+        wirecrawler__articles_requested=30, wirecrawler__pages__article=30, wirecrawler__pages_malformed=1
+    )
+    check = check_article_pages(one_unreadable, LIMITS)
+    assert (check.passed, check.message) == (True, "29 leads and 203 more-news rows from 30 article pages")
+    one_not_fetched = figures(wirecrawler__articles_requested=30, wirecrawler__articles_not_fetched=1)
+    assert check_article_pages(one_not_fetched, LIMITS).passed
+    assert check_article_pages(figures(wirecrawler__articles_requested=29), LIMITS).passed
+
+
 def test_requests_fail_on_any_failed_request_or_too_many_retries():
     assert check_requests(figures(retry__count=10), LIMITS).passed
     retried = check_requests(figures(retry__count=11), LIMITS)

@@ -29,7 +29,7 @@ from wirecrawler.portal.pages import (
 )
 from wirecrawler.portal.text import strip_markup
 from wirecrawler.portal.urls import site_of
-from wirecrawler.portal.wire import dateline_doubt
+from wirecrawler.portal.wire import dateline_doubt, parse_dateline
 
 URL = "http://127.0.0.1:8000/nieuws/buitenland"
 ARTICLE_URL = "http://127.0.0.1:8000/nieuws/een-verhaal"
@@ -338,7 +338,7 @@ def test_an_article_whose_opening_looks_like_a_dateline_is_kept_whole_and_said()
         ("(ANP) - De", "no place before the agencies"),
         ("A/B/C/D (ANP) - De", "4 places, more than 3"),
         ("PARIJS (ANP/AFP/RTR/DPA/AP) - De", "5 agencies, more than 4"),
-        ("parijs (anp) - De", "'parijs' is not an upper-case place name of at most 40 characters"),
+        ("parijs (anp) - De", "'parijs' is not an upper-case place name"),
         ("PARIJS (Anp) - De", "'Anp' is not an upper-case agency code"),
     ],
 )
@@ -359,6 +359,20 @@ def test_dateline_look_alikes_say_why_they_are_no_dateline(text, reason):
 )
 def test_text_that_is_a_dateline_or_does_not_look_like_one_raises_no_doubt(text):
     assert dateline_doubt(text) is None
+
+
+LONG_PLACE = "TAUMATAWHAKATANGIHANGAKOAUAUOTAMATEATURIPUKAKAPIKIMAUNGAHORONUKUPOKAIWHENUAKITANATAHU"
+
+
+def test_an_article_dateline_with_a_place_name_of_any_length_is_read_as_one():
+    assert len(LONG_PLACE) > 60
+    text = f"{LONG_PLACE} (ANP) - De heuvel met de langste naam trekt toeristen."
+    page = parse_page(article("Een lange plaatsnaam", text, "Tweede alinea."), ARTICLE_URL)
+    assert page.article.paragraphs == [text, "Tweede alinea."]
+    assert (page.problems, page.irregular) == ([], [])  # no "opens like a dateline but is not one"
+    dateline = parse_dateline(page.article.paragraphs[0])
+    assert (dateline.places, dateline.agencies) == ([LONG_PLACE], ["ANP"])
+    assert dateline.text == "De heuvel met de langste naam trekt toeristen."
 
 
 def test_inline_markup_adds_no_space_and_a_line_break_is_one():

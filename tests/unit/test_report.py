@@ -61,11 +61,23 @@ def test_the_report_holds_times_counts_and_outcome():
 def test_write_report_publishes_a_whole_file_and_leaves_no_temporary_one(tmp_path):
     reports = tmp_path / "reports"  # created on the way
     path = reports / "2026-11-24T23-20-05Z.json"
-    write_report(path, report())
+    assert write_report(path, report()) == path
     assert json.loads(path.read_text(encoding="utf-8")) == report()
-    write_report(path, report(exit_status=1))
-    assert json.loads(path.read_text(encoding="utf-8"))["exit_status"] == 1
     assert [p.name for p in reports.iterdir()] == [path.name]
+
+
+def test_a_report_never_replaces_another_runs_report_of_the_same_second(tmp_path):
+    path = tmp_path / "2026-11-24T23-20-05Z.json"
+    write_report(path, report())
+    second = write_report(path, report(exit_status=1))
+    third = write_report(path, report(exit_status=2))
+    assert (second.name, third.name) == ("2026-11-24T23-20-05Z-2.json", "2026-11-24T23-20-05Z-3.json")
+    assert json.loads(path.read_text(encoding="utf-8")) == report()
+    assert json.loads(second.read_text(encoding="utf-8"))["exit_status"] == 1
+    assert {p.name for p in tmp_path.iterdir()} == {path.name, second.name, third.name}
+    # Oldest first: a run's own second, then the ones after it, then the next second.
+    (tmp_path / "2026-11-24T23-20-06Z.json").write_text("{}")
+    assert [p.name for p in prune_reports(tmp_path, keep=2)] == [path.name, second.name]
 
 
 def test_prune_keeps_the_newest_reports_and_nothing_else_is_touched(tmp_path):

@@ -34,7 +34,7 @@ LABEL = re.compile(r"\d+ (seconden|minuut|minuten|uur|dag|dagen|week|weken|maand
 
 
 def slug(headline: str) -> str:
-    """SITE.md's slug rule, written again here (independent of the generator's)."""
+    """the slug rule (docs/CONTRACT.md), written again here (independent of the generator's)."""
     text = headline.replace("ƫ", "ë").lower()
     text = "".join(c for c in unicodedata.normalize("NFKD", text) if unicodedata.category(c) != "Mn")
     text = "".join(c for c in text if c in "abcdefghijklmnopqrstuvwxyz0123456789 -")
@@ -171,7 +171,7 @@ def test_generator_is_self_contained():
 
 
 # ---------------------------------------------------------------------------------------------
-# (2) the expected records follow FEED.md
+# (2) the expected records follow the contract (docs/CONTRACT.md)
 # ---------------------------------------------------------------------------------------------
 def test_slug_rule():
     assert slug("Aardbeving met kracht 6,1") == "aardbeving-met-kracht-61"

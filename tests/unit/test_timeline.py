@@ -1,9 +1,11 @@
-"""Time labels as instants (FEED.md, "Time")."""
+"""Time labels as instants (docs/CONTRACT.md)."""
 
 from datetime import UTC, datetime
 
 import pytest
 
+from wirecrawler.items import SeenLabel, Sighting
+from wirecrawler.news.records import build_record
 from wirecrawler.portal.timeline import (
     LabelError,
     TimeEvidence,
@@ -12,6 +14,7 @@ from wirecrawler.portal.timeline import (
     local_iso,
     parse_http_date,
     relative_evidence,
+    retry_after_seconds,
     utc_iso,
 )
 
@@ -144,3 +147,105 @@ def test_formats():
 )
 def test_http_date(value, expected):
     assert parse_http_date(value) == expected
+
+
+# --- A Date too far in the future or past to read labels against is no Date.
+
+# The newest Date labels can be read against: a day after it is still a time in Amsterdam
+# (9999-12-31T23:59:59+01:00); a second later, it is not.
+NEWEST_USABLE = "Thu, 30 Dec 9999 22:59:59 GMT"
+
+
+@pytest.mark.parametrize(
+    "value",
+    [
+        "Fri, 31 Dec 9999 23:59:59 GMT",  # 10000-01-01T00:59:59 in Amsterdam
+        b"Fri, 31 Dec 9999 23:59:59 GMT",
+        "Fri, 31 Dec 9999 23:59:59 -1200",  # not even a UTC instant
+        "Fri, 31 Dec 9999 00:00:00 GMT",  # in Amsterdam still, but not a day after it
+        "Thu, 30 Dec 9999 23:00:00 GMT",  # a second after the newest usable Date
+        "Mon, 01 Jan 0001 00:00:00 GMT",  # not 2001: a four-digit year means what it says
+        "Mon, 01 Jan 0001 00:00:00 +0100",
+        "Monday, 01-Jan-0001 00:00:00 GMT",  # RFC 850's layout
+        "Mon Jan  1 00:00:00 0001",  # asctime's layout
+        "Wed, 01 Jan 0050 12:00:00 GMT",
+        "Sat, 01 Jan 0000 00:00:00 GMT",
+    ],
+)
+def test_an_http_date_that_cannot_be_used_is_none(value):
+    assert parse_http_date(value) is None
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [
+        (NEWEST_USABLE, datetime(9999, 12, 30, 22, 59, 59, tzinfo=UTC)),
+        ("Mon, 01 Jan 0100 00:00:00 GMT", datetime(100, 1, 1, tzinfo=UTC)),
+        ("Sunday, 06-Nov-94 08:49:37 GMT", datetime(1994, 11, 6, 8, 49, 37, tzinfo=UTC)),  # two digits: 19xx/20xx
+        ("Sun Nov  6 08:49:37 1994", datetime(1994, 11, 6, 8, 49, 37, tzinfo=UTC)),
+        ("Tue, 24 Nov 2026 10:00:00 -0000", REF),
+    ],
+)
+def test_http_dates_far_out_but_usable_and_the_older_layouts(value, expected):
+    assert parse_http_date(value) == expected
+
+
+def test_a_retry_after_in_year_9999_is_still_a_wait_too_long_to_make():
+    """Retry-After is no reference for labels: a date in year 9999 says "not soon", as before."""
+    assert retry_after_seconds("Fri, 31 Dec 9999 23:59:59 GMT", REF, now=REF) > 10**11
+    unusable_sent_at = parse_http_date("Fri, 31 Dec 9999 23:59:59 GMT")  # None: counted from now
+    assert retry_after_seconds("Fri, 31 Dec 9999 23:59:59 GMT", unusable_sent_at, now=REF) > 10**11
+    assert retry_after_seconds("Mon, 01 Jan 0001 00:00:00 GMT", REF, now=REF) is None  # not a wait until 2001
+
+
+# Every label the site can show, and some it cannot: read against the newest and the oldest
+# usable Date, none raises; an unreadable one is a problem of its record.
+UNITS = ("seconde", "seconden", "minuut", "minuten", "uur", "dag", "dagen", "week", "weken", "maand", "maanden", "jaar", "jaren")
+EVERY_LABEL = [
+    *(f"{count} {unit} geleden" for unit in UNITS for count in (0, 1, 59, 999, 999999999)),
+    *(f"{hour}:{minute:02d}" for hour in range(24) for minute in (0, 1, 30, 59)),
+]
+
+
+# Date headers near the ends of what datetime holds, every hour and the last seconds of a day.
+DATES_AT_THE_EDGES = [
+    *(f"{day:02d} Dec 9999 {hour:02d}:{minute:02d}:{second:02d} {zone}"
+      for day in (29, 30, 31) for hour in range(24) for minute, second in ((0, 0), (59, 59)) for zone in ("GMT", "+0100", "-1200")),
+    *(f"{day:02d} Jan {year} {hour:02d}:00:00 GMT" for year in ("0001", "0100") for day in (1, 2, 3) for hour in range(0, 24, 6)),
+]
+
+
+def test_no_label_read_against_any_usable_date_makes_build_record_raise():
+    usable = [reference for value in DATES_AT_THE_EDGES if (reference := parse_http_date(value)) is not None]
+    assert max(usable) == parse_http_date(NEWEST_USABLE)
+    for reference in usable:
+        for label in EVERY_LABEL:
+            seen = SeenLabel(label, ":" in label, reference, "http://127.0.0.1/nieuws/buitenland")
+            built = build_record(sighting_with([seen]))
+            assert (built.record.published_label is None) == bool(built.problems), label
+            if built.record.published_at is not None:
+                assert datetime.fromisoformat(built.record.published_at) <= reference, (label, reference)
+        every = build_record(sighting_with([SeenLabel(label, ":" in label, reference, "u") for label in EVERY_LABEL]))
+        assert every.record.published_precision == "second"
+
+
+def test_labels_read_against_the_newest_usable_date():
+    reference = parse_http_date(NEWEST_USABLE)  # 9999-12-30T23:59:59+01:00 in Amsterdam
+    assert clock_evidence("23:59", reference).published_at == "9999-12-30T23:59:00+01:00"
+    assert clock_evidence("0:00", reference).published_at == "9999-12-30T00:00:00+01:00"
+    assert relative_evidence("0 seconden geleden", reference).published_at == "9999-12-30T23:59:00+01:00"
+    assert relative_evidence("1 jaar geleden", reference).published_at == "9998-12-30T23:59:00+01:00"
+
+
+def sighting_with(labels: list[SeenLabel]) -> Sighting:
+    return Sighting(
+        kind="lead",
+        story_id="b15828a769adad44479d1a44a89e0487",
+        headline="Een kop",
+        url="http://127.0.0.1/nieuws/een-kop",
+        paragraphs=["PARIJS (ANP) - Tekst."],
+        section="Buitenland",
+        source_url="http://127.0.0.1/nieuws/buitenland",
+        scraped_at=REF,
+        labels=labels,
+    )

@@ -15,6 +15,7 @@ import time
 from pathlib import Path
 
 from wirecrawler.local.server import PROJECT_ROOT, make_server
+from wirecrawler.store.publog import PublicationLog
 
 
 def local_crawl_command(base_url: str, state_dir: Path, feed_dir: Path, *extra: str) -> list[str]:
@@ -78,5 +79,7 @@ def run_demo(site: Path, out: Path) -> int:
     finally:
         server.shutdown()
     print(f"\nFeeds: {out / 'feeds'}/leads/ and {out / 'feeds'}/briefs/ (JSON Lines, one file per run)")
+    log = PublicationLog(out / "feeds")
+    print(f"Publication log: {log.path} ({len(log.entries())} files; read with python -m wirecrawler feeds --feed-dir {out / 'feeds'} list)")
     print(f"Seen store: {out / 'state' / 'seen.sqlite3'}")
     return 0

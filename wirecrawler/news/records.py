@@ -1,4 +1,4 @@
-"""From a sighting to a feed record: dateline and time (FEED.md).
+"""From a sighting to a feed record: dateline and time (docs/CONTRACT.md).
 
 A sighting holds clean text and its story's id already (``wirecrawler.portal``). Plain Python
 with no Scrapy import; the record pipeline and the ``parse`` command share it.

@@ -1,6 +1,6 @@
 """The story book: what one crawl saw of each story, pooled until the crawl ends.
 
-A record's time comes from every row that links to its story (FEED.md: the finest evidence the
+A record's time comes from every row that links to its story (the contract, docs/CONTRACT.md: the finest evidence the
 crawl saw), and those rows may come on any page of the run, so sightings are held here and
 released together once nothing more can arrive. Plain Python with no Scrapy import.
 

@@ -1,6 +1,6 @@
 """Every CSS selector the project uses on the portal's pages, in one place.
 
-A layout change on the site is a change to this file alone (SITE.md, "Page parts").
+A layout change on the site is a change to this file alone (see the sample site, sample_site/).
 """
 
 # Section listing (/nieuws/buitenland?page=N); the more-news list of an article shares the row markup.

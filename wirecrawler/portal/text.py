@@ -1,4 +1,4 @@
-"""Clean text, as every reader of the portal gives it (FEED.md's text rule).
+"""Clean text, as every reader of the portal gives it (the contract's text rule (docs/CONTRACT.md)).
 
 The page readers (``pages``, ``flattext``) apply it to every string they take from a page, so
 everything past them (the wire grammar, the story book, the records) holds clean text and never
@@ -23,7 +23,7 @@ def repair(text: str) -> str:
 
 
 def clean_text(text: str) -> str:
-    """FEED.md's text rule: whitespace runs collapsed to one space, trimmed, repaired."""
+    """the contract's text rule (docs/CONTRACT.md): whitespace runs collapsed to one space, trimmed, repaired."""
     # str.split() splits on exactly what the regex \s matches (both use str.isspace), faster.
     return repair(" ".join(text.split()))
 

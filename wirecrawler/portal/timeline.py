@@ -1,4 +1,4 @@
-"""Dutch time labels ("8 uur geleden", Net binnen "9:50") as instants, per FEED.md.
+"""Dutch time labels ("8 uur geleden", Net binnen "9:50") as instants, per the contract (docs/CONTRACT.md).
 
 Plain Python with no Scrapy import. Every label is read against a reference instant, the
 ``Date`` of the response that showed it.
@@ -125,20 +125,63 @@ def utc_iso(instant: datetime) -> str:
     return instant.astimezone(UTC).replace(microsecond=0).isoformat().replace("+00:00", "Z")
 
 
-@lru_cache(maxsize=64)  # a crawl's responses carry the same few Date values, one per second at most
-def parse_http_date(value: str | bytes | None) -> datetime | None:
-    """An HTTP ``Date`` header as an aware UTC instant, or None when missing or unparsable."""
+# How far around a reference instant the labels read against it may reach: a Net binnen clock
+# time lies on the reference's Amsterdam day or the day before.
+_MARGIN = timedelta(days=1)
+_WRITTEN_YEAR = re.compile(r"\d{4,}", re.ASCII)
+
+
+def _written_year(value: str) -> int | None:
+    """The year an HTTP date writes with four or more digits ("Mon, 01 Jan 0001 ..."), if any.
+
+    ``email.utils`` reads any year below 100 as a two-digit one (0001 as 2001); a four-digit
+    year means what it says. The time (with colons) and the zone offset (with its sign) are
+    no year; "06-Nov-94" (RFC 850) is split at its hyphens.
+    """
+    for token in re.split(r"[\s,]+", value):
+        for part in token.split("-") if any(c.isalpha() for c in token) else [token]:
+            if _WRITTEN_YEAR.fullmatch(part):
+                return int(part)
+    return None
+
+
+def _usable(instant: datetime) -> bool:
+    """Whether labels can be read against *instant*: it and a day's margin either side have an
+    Amsterdam time (year 9999's last day has none: it lies in year 10000 there)."""
+    try:
+        for moment in (instant - _MARGIN, instant, instant + _MARGIN):
+            moment.astimezone(AMSTERDAM)
+    except (OverflowError, ValueError):
+        return False
+    return True
+
+
+def _http_instant(value: str | bytes | None) -> datetime | None:
+    """An HTTP date as an aware UTC instant, or None when missing or unparsable."""
     if isinstance(value, bytes):
         value = value.decode("latin-1")
     if not value:
         return None
     try:
         parsed = parsedate_to_datetime(value)
+        written = _written_year(value)
+        if written is not None and written != parsed.year:  # a year below 100, read as 19xx or 20xx
+            return None
+        if parsed.tzinfo is None:  # "-0000" means UTC with no claim about local time
+            parsed = parsed.replace(tzinfo=UTC)
+        return parsed.astimezone(UTC)
     except (TypeError, ValueError, IndexError, OverflowError):
         return None
-    if parsed.tzinfo is None:  # "-0000" means UTC with no claim about local time
-        parsed = parsed.replace(tzinfo=UTC)
-    return parsed.astimezone(UTC)
+
+
+@lru_cache(maxsize=64)  # a crawl's responses carry the same few Date values, one per second at most
+def parse_http_date(value: str | bytes | None) -> datetime | None:
+    """An HTTP ``Date`` header as an aware UTC instant, the reference its page's labels are read
+    against; None when missing, unparsable or unusable: an instant too far in the future or past
+    to read labels against (``_usable``), such as "Fri, 31 Dec 9999 23:59:59 GMT" or
+    "Mon, 01 Jan 0001 00:00:00 GMT"."""
+    instant = _http_instant(value)
+    return instant if instant is not None and _usable(instant) else None
 
 
 def parse_iso(value: str) -> datetime:
@@ -155,7 +198,7 @@ def retry_after_seconds(value: str | bytes | None, sent_at: datetime | None, now
     value = (value or "").strip()
     if value.isdigit():
         return float(value)
-    until = parse_http_date(value)
+    until = _http_instant(value)  # no label is read against it: a date in year 9999 is a long wait
     if until is None:
         return None
     return max(0.0, (until - (sent_at or now)).total_seconds())

@@ -12,8 +12,6 @@ import unicodedata
 from dataclasses import dataclass, field
 from functools import lru_cache
 
-# Letters that Unicode decomposition does not flatten to ASCII.
-_TRANSLITERATION = str.maketrans({"ß": "ss", "æ": "ae", "œ": "oe", "ø": "o", "ł": "l", "đ": "d", "þ": "th", "ı": "i"})
 _NOT_SLUG = re.compile(r"[^a-z0-9 -]")
 _SEPARATORS = re.compile(r"[ -]+")
 
@@ -23,12 +21,16 @@ _PLACE = re.compile(r"^'?[^\W\d_]+(?:[ .'’-]+[^\W\d_]+)*\.?$")
 _AGENCY = re.compile(r"^[A-Z][A-Z0-9]*$")
 MAX_PLACES = 3
 MAX_AGENCIES = 4
-MAX_PLACE_LENGTH = 40
 
 
 def slugify(text: str) -> str:
-    """SITE.md's slug rule: "Aardbeving met kracht 6,1" -> "aardbeving-met-kracht-61"."""
-    lowered = text.lower().translate(_TRANSLITERATION)
+    """the slug rule (docs/CONTRACT.md): "Aardbeving met kracht 6,1" -> "aardbeving-met-kracht-61".
+
+    Lower case, then accents flattened: NFKD decomposition with the combining marks dropped.
+    A letter that does not decompose to a-z (ß, æ, œ, ø, ł, đ, þ, ı) is not transliterated: it
+    is deleted like punctuation, so "Straße in Łódź" gives "strae-in-odz".
+    """
+    lowered = text.lower()
     flattened = "".join(c for c in unicodedata.normalize("NFKD", lowered) if not unicodedata.combining(c))
     kept = _NOT_SLUG.sub("", flattened)
     return _SEPARATORS.sub("-", kept).strip("-")
@@ -51,7 +53,8 @@ class Dateline:
 
 
 def _is_place(name: str) -> bool:
-    return len(name) <= MAX_PLACE_LENGTH and name == name.upper() and bool(_PLACE.match(name))
+    """Upper case, of any length, with spaces, hyphens and accents: "BANDAR SERI BEGAWAN", "CAÏRO"."""
+    return name == name.upper() and bool(_PLACE.match(name))
 
 
 def parse_dateline(text: str) -> Dateline:
@@ -120,7 +123,7 @@ def dateline_doubt(text: str) -> str | None:
     elif len(agencies) > MAX_AGENCIES:
         reason = f"{len(agencies)} agencies, more than {MAX_AGENCIES}"
     elif bad := next((p for p in places if not _is_place(p)), None):
-        reason = f"{bad!r} is not an upper-case place name of at most {MAX_PLACE_LENGTH} characters"
+        reason = f"{bad!r} is not an upper-case place name"
     elif bad := next((a for a in agencies if not _AGENCY.match(a)), None):
         reason = f"{bad!r} is not an upper-case agency code"
     else:  # e.g. nothing after the dash

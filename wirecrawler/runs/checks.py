@@ -95,6 +95,7 @@ class RunFigures:
     listing_pages_without_rows: int
     listing_rows: int
     article_pages: int  # article pages of our section that were read
+    articles_requested: int  # article pages the listing pages linked and the seen store did not hold: new ones
     more_news_rows: int
     parsed: dict[str, int]  # records built, per kind: new or not
     new: dict[str, int]  # records emitted to the feeds, per kind
@@ -120,6 +121,7 @@ class RunFigures:
             listing_pages_without_rows=count("wirecrawler/layout_drift"),
             listing_rows=count("wirecrawler/rows/listing"),
             article_pages=count("wirecrawler/pages/article") - count("wirecrawler/articles_other_section"),
+            articles_requested=count("wirecrawler/articles_requested"),
             more_news_rows=count("wirecrawler/rows/more_news"),
             parsed={kind: count(f"wirecrawler/records_built/{kind}") for kind in KINDS},
             new={kind: count(f"wirecrawler/emitted/{kind}") for kind in KINDS},
@@ -173,11 +175,21 @@ def check_listing_rows(run: RunFigures, limits: Thresholds) -> Check:
 
 
 def check_article_pages(run: RunFigures, limits: Thresholds) -> Check:
-    """Article pages give a lead each, and show their "Meer uit" list."""
+    """Article pages give a lead each, and show their "Meer uit" list. A run whose listing linked
+    new articles and got a lead from none of them (none fetched, none read, none with a lead)
+    fails; one with nothing new to request (a rerun) passes."""
     name = "article_pages"
+    leads = run.parsed["lead"]
+    if run.articles_requested and not leads:
+        return Check(
+            name,
+            False,
+            f"{run.articles_requested} new articles were linked and none gave a lead: "
+            f"{run.article_pages} article pages of the section read, {run.malformed_pages} pages malformed; "
+            f"check selectors {selectors.ARTICLE_HEADLINE!r} and {selectors.ARTICLE_PARAGRAPHS!r}",
+        )
     if not run.article_pages:
         return Check(name, True, "no article page was read")
-    leads = run.parsed["lead"]
     share = leads / run.article_pages
     if share < limits.min_lead_share:
         return Check(

@@ -21,11 +21,12 @@ from typing import Any
 
 from wirecrawler.portal.timeline import parse_iso, utc_iso
 from wirecrawler.runs.checks import KINDS, RUN_GAP, Check, RunFigures
-from wirecrawler.store.atomicfile import write_atomically
+from wirecrawler.store.atomicfile import write_new
 
 logger = logging.getLogger(__name__)
 
-REPORT_NAME = re.compile(r"\d{4}-\d\d-\d\dT\d\d-\d\d-\d\dZ\.json")  # "<run start>.json", as store.feednames.run_stamp
+# "<run start>.json", as store.feednames.run_stamp, or "<run start>-N.json" when runs shared a second.
+REPORT_NAME = re.compile(r"(?P<stamp>\d{4}-\d\d-\d\dT\d\d-\d\d-\d\dZ)(?:-(?P<number>[2-9]|[1-9]\d+))?\.json")
 
 
 @dataclass(frozen=True)
@@ -101,16 +102,19 @@ def build_report(
     }
 
 
-def write_report(path: Path, report: dict[str, Any]) -> None:
-    """Writes *report* to *path* as JSON, complete or not at all."""
-    write_atomically(path, (json.dumps(report, ensure_ascii=False, indent=2) + "\n").encode("utf-8"))
+def write_report(path: Path, report: dict[str, Any]) -> Path:
+    """Writes *report* as JSON, complete or not at all, to *path* or, when another run's report
+    has that name (two runs in one second), the next free one; returns the name written."""
+    return write_new(path, (json.dumps(report, ensure_ascii=False, indent=2) + "\n").encode("utf-8"))
 
 
 def _report_paths(reports_dir: Path) -> list[Path]:
     """The reports in *reports_dir*, oldest first (their names are their runs' UTC starts)."""
     if not reports_dir.is_dir():
         return []
-    return sorted(path for path in reports_dir.iterdir() if REPORT_NAME.fullmatch(path.name))
+    named = [(path, REPORT_NAME.fullmatch(path.name)) for path in reports_dir.iterdir()]
+    ordered = sorted((name["stamp"], int(name["number"] or 1), path) for path, name in named if name)
+    return [path for _, _, path in ordered]
 
 
 def prune_reports(reports_dir: Path, keep: int) -> list[Path]:

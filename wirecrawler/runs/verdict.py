@@ -83,9 +83,10 @@ class RunVerdict:
         self.crawler.stats.inc_value("wirecrawler/item_errors")
 
     def feed_slot_closed(self, slot):
-        # Published as the seen store counts it: the storage says so (an atomic file feed renamed).
+        # Published as the seen store counts it: the storage says so, and under which name.
         published = bool(getattr(slot.storage, "published", False))
-        self.feeds.append(FeedFile(uri=slot.uri, records=slot.itemcount, published=published))
+        path = getattr(slot.storage, "published_path", None)
+        self.feeds.append(FeedFile(uri=str(path) if path else slot.uri, records=slot.itemcount, published=published))
 
     def spider_closed(self, spider, reason):
         self.finish_reason = reason
@@ -164,15 +165,11 @@ class RunVerdict:
             failures=failures,
             exit_status=exit_status,
         )
-        path = self.reports.reports_dir / f"{self.run.stamp}.json"
         try:
-            write_report(path, report)
+            path = write_report(self.reports.reports_dir / f"{self.run.stamp}.json", report)
         except OSError as exc:
+            # The run now fails for this (write_report leaves no report behind that would say otherwise).
             logger.error("Run report could not be written in %s: %s", self.reports.reports_dir, exc)
-            # The run now fails for this: a report that made it to disk all the same (the
-            # directory's fsync failed after the rename) would give another exit status.
-            if path.exists():
-                path.unlink()
             return None
         try:
             removed = prune_reports(self.reports.reports_dir, self.reports.keep)

@@ -188,6 +188,7 @@ class BuitenlandSpider(scrapy.Spider):
             if self.seen_store is not None and self.seen_store.contains("lead", story):
                 self._inc("articles_already_seen")
             else:
+                self._inc("articles_requested")
                 yield self._request(row.url, "article", self.parse_article)
         number = response.meta.get("page_number", 1)
         if page.next_page is None:

@@ -1,14 +1,17 @@
-"""Files that appear complete or not at all: written under a temporary name, fsynced, renamed.
+"""Files that appear complete or not at all: written under a temporary name, fsynced, then published.
 
-Shared by the feed storage (``wirecrawler.feeds``) and the run reports (``wirecrawler.runs.history``).
-The temporary file lies beside its target, so the rename never crosses a file system, and
+Shared by the feed storage (``wirecrawler.feeds``) and the run reports (``wirecrawler.runs.history``),
+which are published by a hard link: a file is never replaced, a name already taken gives the
+next free one (``unclaimed_names``). The temporary file lies beside its target, so the rename never crosses a file system, and
 its name starts with a dot, so readers that list the directory skip it.
 """
 
 from __future__ import annotations
 
+import itertools
 import os
 import secrets
+from collections.abc import Iterator
 from pathlib import Path
 from typing import IO
 
@@ -34,20 +37,41 @@ def fsync_dir(path: Path) -> None:
         os.close(fd)
 
 
-def write_atomically(target: Path, data: bytes) -> None:
-    """Writes *data* to *target* so that readers see the old file or the whole new one, never a part.
+def unclaimed_names(path: Path) -> Iterator[Path]:
+    """*path*, then ``<stem>-2<suffix>``, ``<stem>-3<suffix>`` and so on, without end: the names a
+    file is published under when the ones before are taken (two runs in one second, a clock set back)."""
+    yield path
+    for number in itertools.count(2):
+        yield path.with_name(f"{path.stem}-{number}{path.suffix}")
 
-    On any error the temporary file is removed and the error raised: *target* is untouched.
+
+def write_new(target: Path, data: bytes) -> Path:
+    """Writes *data* to a new file: *target*, or the first free name after it (``unclaimed_names``).
+
+    Readers see the whole file or none; an existing file is never replaced. Returns the name
+    written. On any error nothing is left, neither the temporary file nor the new one, and the
+    error is raised.
     """
     target.parent.mkdir(parents=True, exist_ok=True)
     temp = temp_path_beside(target)
+    published: Path | None = None
     try:
         with create_exclusively(temp) as file:
             file.write(data)
             file.flush()
             os.fsync(file.fileno())
-        os.replace(temp, target)
+        for name in unclaimed_names(target):  # endless: some name is free
+            try:
+                os.link(temp, name)
+            except FileExistsError:
+                continue
+            published = name
+            break
+        temp.unlink()
+        fsync_dir(target.parent)
     except BaseException:
         temp.unlink(missing_ok=True)
+        if published is not None:
+            published.unlink(missing_ok=True)
         raise
-    fsync_dir(target.parent)
+    return published

@@ -6,14 +6,19 @@ start cannot settle:
 
 - ``writing``: a temporary feed file (``.tmp-<name>.<random>`` beside its target) may exist.
   Recorded before the file is created.
-- ``publishing``: the temporary file is complete and fsynced, and the (kind, id) pairs it holds
-  are recorded with it. Recorded before the rename that publishes it.
+- ``publishing``: the temporary file is complete and fsynced, the (kind, id) pairs of the valid
+  records it holds are recorded with it, and so is the name it is about to be published under.
+  Recorded before the link that publishes it.
 
-Once the feed is published, its pairs move to ``seen`` and its journal entry goes, in one
-transaction. At the next start, an entry still in the journal means its crawl died; the
-temporary file tells what happened, because only the publishing rename makes it disappear:
-a ``publishing`` entry whose temporary file is gone was published, so its pairs are committed
-then; any other entry was not, so its temporary file is deleted and its records come again.
+A feed is published by a hard link from its temporary file to its name, which fails rather than
+replace a file already there (``wirecrawler.feeds``), and then the temporary name is removed.
+Once the feed is published, a feed of the project's own (one with a publication log,
+``wirecrawler.store.publog``) gets its log entry; then its pairs move to ``seen`` and its journal
+entry goes, in one transaction. At the next start, an entry still in the journal means its crawl
+died; the temporary file tells what happened, because only publishing links it to its name or
+makes it disappear: a ``publishing`` entry whose temporary file is gone, or is its published
+file, was published, so its log entry is made if missing and its pairs are committed then; any
+other entry was not, so its temporary file is deleted and its records come again.
 """
 
 from __future__ import annotations
@@ -27,10 +32,15 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
+from wirecrawler.store.publog import PublicationLog
+
 logger = logging.getLogger(__name__)
 
 SCHEME = "sqlite:///"
 MEMORY = ":memory:"
+# How long a write waits for another process holding the store's write lock (a backup, a
+# sqlite3 shell) before it fails: longer than such holds last, shorter than a run may take.
+BUSY_TIMEOUT_SECONDS = 60.0
 
 # Schema version N is reached by MIGRATIONS[N], applied in order from the store's
 # ``PRAGMA user_version`` (0 for a new file). Never edit a shipped step: add the next one.
@@ -52,6 +62,12 @@ MIGRATIONS: dict[int, tuple[str, ...]] = {
         " temp_path TEXT NOT NULL REFERENCES feed_journal (temp_path), kind TEXT NOT NULL, id TEXT NOT NULL,"
         " PRIMARY KEY (temp_path, kind, id)) WITHOUT ROWID",
     ),
+    # Feeds with a publication log: where the log is, and what its entry says besides the file.
+    3: (
+        "ALTER TABLE feed_journal ADD COLUMN log_dir TEXT",
+        "ALTER TABLE feed_journal ADD COLUMN kind TEXT",
+        "ALTER TABLE feed_journal ADD COLUMN run TEXT",
+    ),
 }
 SCHEMA_VERSION = max(MIGRATIONS)
 
@@ -67,7 +83,7 @@ class SeenStoreBusy(SeenStoreError):
 def sqlite_path(url: str) -> str:
     """``sqlite:///relative/path``, ``sqlite:////absolute/path`` or ``sqlite:///:memory:``."""
     if not url.startswith(SCHEME) or len(url) == len(SCHEME):
-        raise SeenStoreError(f"SEEN_STORE must look like sqlite:///path/to/seen.sqlite3, not {url!r}")
+        raise SeenStoreError(f"WIRECRAWLER_SEEN_STORE must look like sqlite:///path/to/seen.sqlite3, not {url!r}")
     return url[len(SCHEME) :]
 
 
@@ -93,7 +109,8 @@ class StoreLock:
 
     @classmethod
     def acquire(cls, store_path: str) -> StoreLock:
-        path = Path(f"{store_path}.lock")
+        # Keyed by the store's real path: a store reached through a symbolic link is the same store.
+        path = Path(f"{os.path.realpath(store_path)}.lock")
         path.parent.mkdir(parents=True, exist_ok=True)
         fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
         try:
@@ -117,13 +134,46 @@ class StoreLock:
         os.close(self._fd)
 
 
+@dataclass(frozen=True)
+class JournalEntry:
+    temp_path: str
+    target_path: str  # the name it is published under (the last one chosen, once publishing)
+    state: str  # "writing" or "publishing"
+    pairs: int
+    log_dir: str | None  # the feed directory whose publication log enters it; None for other feeds
+    kind: str | None
+    run: str | None
+
+
+
+def was_published(temp: Path, target: Path) -> bool:
+    """Whether a ``publishing`` feed made it to its name: its temporary file is gone (only
+    publishing removes it then), or is the published file itself (linked, not yet removed)."""
+    if not temp.exists():
+        return True
+    try:
+        return target.exists() and os.path.samefile(temp, target)
+    except OSError:
+        return False
+
+
+def enter_in_log(log_dir: Path, target: Path, *, kind: str, records: int, run: str) -> bool:
+    """Enter a published feed file in its publication log, unless it is there already; whether it was entered."""
+    log = PublicationLog(log_dir)
+    if log.published(log.relative(target)) is not None:
+        return False
+    log.append_published(target, kind=kind, records=records, run=run)
+    return True
+
+
 @dataclass
 class Recovery:
     """What the start of a crawl settled in the journal left by crawls that died."""
 
-    published: int = 0  # feeds renamed into place whose ids were not committed: committed now
+    published: int = 0  # feeds published whose ids were not committed: committed now
+    logged: int = 0  # of those, feeds whose publication log entry was made now
     committed: int = 0  # ids committed for them
-    unpublished: int = 0  # feeds that never got renamed into place: their temporary files deleted
+    unpublished: int = 0  # feeds that never got published: their temporary files deleted
     temp_files_removed: int = 0  # temporary files deleted, of unpublished and of half-written feeds
 
 
@@ -142,8 +192,14 @@ class SeenStore:
         path = sqlite_path(url)
         if path != MEMORY:
             Path(path).parent.mkdir(parents=True, exist_ok=True)
+            if os.path.exists(path) and os.path.getsize(path) == 0:
+                # SQLite would take it for a new store, and publish every record again.
+                raise SeenStoreError(
+                    f"the seen store {path} is an empty file (0 bytes), not a store: it lost its content."
+                    " Restore it from a backup, or delete it to start a new store that publishes everything again"
+                )
         try:
-            db = sqlite3.connect(path, isolation_level=None)
+            db = sqlite3.connect(path, isolation_level=None, timeout=BUSY_TIMEOUT_SECONDS)
         except sqlite3.Error as exc:
             raise SeenStoreError(f"cannot open the seen store {path!r}: {exc}") from exc
         store = cls(db, path)
@@ -207,29 +263,43 @@ class SeenStore:
 
     # --- The feed journal (module docstring). Paths are stored absolute.
 
-    def journal_writing(self, temp: Path, target: Path) -> None:
-        """Record a temporary feed file about to be created for *target*."""
+    def journal_writing(
+        self, temp: Path, target: Path, *, log_dir: Path | None = None, kind: str | None = None, run: str | None = None
+    ) -> None:
+        """Record a temporary feed file about to be created for *target*; with *log_dir*, the feed
+        is entered in that directory's publication log as *kind*, of *run*, once published."""
         with self._db:
             self._db.execute(
-                "INSERT INTO feed_journal (temp_path, target_path, state, recorded_at) VALUES (?, ?, 'writing', ?)",
-                (os.path.abspath(temp), os.path.abspath(target), _now()),
-            )
+                "INSERT INTO feed_journal (temp_path, target_path, state, recorded_at, log_dir, kind, run)"
+                " VALUES (?, ?, 'writing', ?, ?, ?, ?)",
+                (os.path.abspath(temp), os.path.abspath(target), _now(),
+                 os.path.abspath(log_dir) if log_dir is not None else None, kind, run),
+            )  # fmt: skip
 
-    def journal_publishing(self, temp: Path, keys: Iterable[tuple[str, str]]) -> None:
-        """Record the (kind, id) pairs of a complete, fsynced temporary file about to be renamed."""
+    def journal_publishing(self, temp: Path, keys: Iterable[tuple[str, str]], target: Path) -> None:
+        """Record the (kind, id) pairs of a complete, fsynced temporary file about to be published
+        as *target*."""
         name = os.path.abspath(temp)
         with self._db:
             self._db.execute("BEGIN IMMEDIATE")
             updated = self._db.execute(
-                "UPDATE feed_journal SET state = 'publishing', recorded_at = ?"
+                "UPDATE feed_journal SET state = 'publishing', recorded_at = ?, target_path = ?"
                 " WHERE temp_path = ? AND state = 'writing'",
-                (_now(), name),
+                (_now(), os.path.abspath(target), name),
             ).rowcount
             if updated != 1:
                 raise SeenStoreError(f"the feed journal has no file being written at {name}")
             self._db.executemany(
                 "INSERT OR IGNORE INTO feed_journal_key (temp_path, kind, id) VALUES (?, ?, ?)",
                 [(name, kind, story_id) for kind, story_id in keys],
+            )
+
+    def journal_retarget(self, temp: Path, target: Path) -> None:
+        """A ``publishing`` feed gets another name: the one it had was taken meanwhile."""
+        with self._db:
+            self._db.execute(
+                "UPDATE feed_journal SET target_path = ? WHERE temp_path = ? AND state = 'publishing'",
+                (os.path.abspath(target), os.path.abspath(temp)),
             )
 
     def commit_published(self, temp: Path) -> int:
@@ -276,41 +346,47 @@ class SeenStore:
         self._db.execute("DELETE FROM feed_journal_key WHERE temp_path = ?", (name,))
         self._db.execute("DELETE FROM feed_journal WHERE temp_path = ?", (name,))
 
-    def journal(self) -> list[tuple[str, str, str, int]]:
-        """Every entry: (temporary path, target path, state, number of pairs)."""
-        return self._db.execute(
-            "SELECT j.temp_path, j.target_path, j.state, COUNT(k.id) FROM feed_journal j"
+    def journal(self) -> list[JournalEntry]:
+        """Every entry, oldest first."""
+        rows = self._db.execute(
+            "SELECT j.temp_path, j.target_path, j.state, COUNT(k.id), j.log_dir, j.kind, j.run FROM feed_journal j"
             " LEFT JOIN feed_journal_key k ON k.temp_path = j.temp_path"
             " GROUP BY j.temp_path ORDER BY j.recorded_at, j.temp_path"
         ).fetchall()
+        return [JournalEntry(*row) for row in rows]
 
     def recover(self) -> Recovery:
         """Settle the entries of crawls that died (module docstring). Call it at start, holding the lock."""
         done = Recovery()
-        for temp, target, state, pairs in self.journal():
-            if state == "publishing" and not os.path.exists(temp):
-                added = self.commit_published(Path(temp))
+        for entry in self.journal():
+            temp, target = Path(entry.temp_path), Path(entry.target_path)
+            if entry.state == "publishing" and was_published(temp, target):
+                gone = not target.exists()
+                if entry.log_dir is not None and not gone:
+                    if enter_in_log(Path(entry.log_dir), target, kind=entry.kind, records=entry.pairs, run=entry.run):
+                        done.logged += 1
+                temp.unlink(missing_ok=True)
+                added = self.commit_published(temp)
                 done.published += 1
                 done.committed += added
-                where = "" if os.path.exists(target) else " (the file has since been moved away)"
                 logger.warning(
                     "Feed %s was published but its crawl died before committing its ids%s: %d of %d committed now",
                     target,
-                    where,
+                    " (the file has since been moved away)" if gone else "",
                     added,
-                    pairs,
+                    entry.pairs,
                 )
                 continue
-            removed = self.discard_unpublished(Path(temp))
+            removed = self.discard_unpublished(temp)
             done.temp_files_removed += removed
-            if state == "publishing":
+            if entry.state == "publishing":
                 done.unpublished += 1
                 logger.warning(
-                    "Feed %s was never published (its crawl died before the rename): removed %s;"
+                    "Feed %s was never published (its crawl died before publishing it): removed %s;"
                     " its %d records will be emitted again",
                     target,
                     temp,
-                    pairs,
+                    entry.pairs,
                 )
             elif removed:
                 logger.warning("Removed leftover temporary feed file %s (its crawl died while writing it)", temp)
