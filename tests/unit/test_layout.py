@@ -19,6 +19,7 @@ PURE = [
     "wirecrawler.runs.run",
     "wirecrawler.runs.checks",
     "wirecrawler.runs.history",
+    "wirecrawler.runs.signals",
     "wirecrawler.items",
     "testsites",
 ]

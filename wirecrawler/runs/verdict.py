@@ -20,6 +20,7 @@ from wirecrawler.config import WireConfig
 from wirecrawler.runs.checks import Check, RunFigures, Thresholds, run_checks
 from wirecrawler.runs.history import FeedFile, ReportConfig, build_report, load_reports, previous_success_end, prune_reports, write_report
 from wirecrawler.runs.run import Run, run_of
+from wirecrawler.runs.signals import run_decided
 
 logger = logging.getLogger(__name__)
 
@@ -55,6 +56,8 @@ class RunVerdict:
         self.feeds: list[FeedFile] = []
         self.engine_ran = False
         self.exit_status: int | None = None  # decided when the engine stops, or never started
+        self.failures_found: list[str] = []  # with it: why the run failed, one phrase per cause
+        self.report_path: Path | None = None  # with it: the run's report, None when it could not be written
         crawler.signals.connect(self.engine_started, signal=signals.engine_started)
         crawler.signals.connect(self.item_error, signal=signals.item_error)
         crawler.signals.connect(self.feed_slot_closed, signal=signals.feed_slot_closed)
@@ -121,17 +124,22 @@ class RunVerdict:
             self.decide()
 
     def decide(self):
-        """The run's failures, its report and its last line; ``exit_status`` from then on."""
+        """The run's failures, its report and its last line; ``exit_status`` from then on.
+
+        Before the last line, ``run_decided`` goes to the extensions that publish the outcome.
+        """
         failures = self.failures()
         exit_status = EXIT_FAILED if failures else 0
-        if self.write_report(failures, exit_status) is None:
+        self.report_path = self.write_report(failures, exit_status)
+        if self.report_path is None:
             failures.append("the run report could not be written")
             exit_status = EXIT_FAILED
+        self.failures_found, self.exit_status = failures, exit_status
+        self.crawler.signals.send_catch_log(run_decided, verdict=self)
         if failures:
             logger.error("Run failed: %s", "; ".join(failures))
         else:
             logger.info("Run succeeded")
-        self.exit_status = exit_status
 
     # --- The verdict and the report.
 
