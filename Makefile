@@ -14,15 +14,32 @@ $(PY): requirements.txt
 
 venv: $(PY)
 
-# Debian packages the tests use for real: Chromium for rendering (playwright cannot download
-# browsers here) and logrotate for the deploy config.
-SYSTEM_PACKAGES := chromium logrotate
+# Debian packages the tests use for real, one a line: Chromium for rendering (playwright cannot
+# download browsers here), logrotate for the deploy config, Prometheus's promtool and
+# node_exporter for the metrics. As root, `make test` installs the missing ones and only what
+# they depend on: no recommended packages, never an installed package named (apt-get install
+# would upgrade it), never `apt-get upgrade`. Its first line says what it installs, and names
+# any installed package a missing one needs a newer version of (the only upgrade it makes).
+SYSTEM_PACKAGES := \
+	chromium \
+	logrotate \
+	prometheus \
+	prometheus-node-exporter
+APT_INSTALL := apt-get install --yes --no-install-recommends
 system-deps:
-	@missing=""; for pkg in $(SYSTEM_PACKAGES); do dpkg -s $$pkg >/dev/null 2>&1 || missing="$$missing $$pkg"; done; \
-	if [ -n "$$missing" ]; then \
-	  if [ "$$(id -u)" = 0 ]; then apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q $$missing; \
-	  else echo "missing Debian packages:$$missing (run: sudo apt-get install$$missing)" >&2; exit 1; fi; \
-	fi
+	@missing=""; for pkg in $(SYSTEM_PACKAGES); do \
+	  dpkg-query --show --showformat='$${db:Status-Abbrev}' $$pkg 2>/dev/null | grep -q '^ii' || missing="$$missing $$pkg"; \
+	done; \
+	[ -n "$$missing" ] || exit 0; \
+	if [ "$$(id -u)" != 0 ]; then \
+	  echo "missing Debian packages:$$missing (run: sudo $(APT_INSTALL)$$missing)" >&2; exit 1; \
+	fi; \
+	apt-get update -qq || exit 1; \
+	plan=$$($(APT_INSTALL) --simulate $$missing) || exit 1; \
+	count=$$(echo "$$plan" | awk '/^Inst / && $$3 !~ /^\[/' | wc -l); \
+	upgraded=$$(echo "$$plan" | awk '/^Inst / && $$3 ~ /^\[/ {printf " %s", $$2}'); \
+	echo "make system-deps: installing the Debian packages the tests need:$$missing ($$count packages with what they depend on, no recommends)$${upgraded:+; upgrading, because they need newer versions:$$upgraded}"; \
+	DEBIAN_FRONTEND=noninteractive $(APT_INSTALL) -q $$missing
 
 # Serve the bundled sample site locally, crawl it, and say where the feeds went.
 demo: $(PY)

@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import sys
 from html.parser import HTMLParser
 from pathlib import Path
 

@@ -11,11 +11,31 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 
+def site_problem(site: Path) -> str | None:
+    """Why *site* is no saved site to serve, or None."""
+    if not site.is_dir():
+        return f"no such folder: {site}"
+    if not (site / "REF").is_file():
+        return f"{site} is not a saved site: it has no REF file (the HTTP Date it is served with)"
+    return None
+
+
 def serve(args: argparse.Namespace) -> int:
     from wirecrawler.local.server import make_server
 
-    server = make_server(Path(args.site), port=args.port, access_log=args.access_log)
-    print(server.server_address[1], flush=True)
+    site = Path(args.site)
+    if problem := site_problem(site):
+        print(f"serve: {problem}", file=sys.stderr)
+        return 2
+    try:
+        server = make_server(site, port=args.port, access_log=args.access_log)
+    except OSError as exc:
+        print(f"serve: cannot listen on 127.0.0.1 port {args.port}: {exc.strerror or exc}", file=sys.stderr)
+        return 1
+    except ValueError as exc:  # a DELAY file that is not a number
+        print(f"serve: {site}: {exc}", file=sys.stderr)
+        return 2
+    print(server.server_address[1], flush=True)  # the port, alone on the first line: scripts read it
     try:
         server.serve_forever()
     except KeyboardInterrupt:
@@ -26,12 +46,38 @@ def serve(args: argparse.Namespace) -> int:
 def demo(args: argparse.Namespace) -> int:
     from wirecrawler.local.demo import run_demo
 
+    if problem := site_problem(Path(args.site)):
+        print(f"demo: {problem}", file=sys.stderr)
+        return 2
     return run_demo(Path(args.site), Path(args.out))
 
 
 def looks_like_html(text: str) -> bool:
     head = text.lstrip()[:512].lower()
     return head.startswith("<") or "<html" in head
+
+
+def not_a_news_page(page, html: bool) -> str | None:
+    """Why a readable page gives no records, said as the end of one line; None when it gives some.
+
+    HTML gives records when it shows listing rows or an article. Flattened text is read as an
+    article whatever it holds (its first line a headline, the rest paragraphs), so it counts only
+    when it also shows what the portal's article text has: a "Meer uit <section>" list, or a
+    first paragraph that opens with a wire dateline naming an agency ("SEOUL (ANP) - ...").
+    """
+    from wirecrawler.portal.wire import parse_dateline
+
+    if html:
+        if page.rows or page.article:
+            return None
+        if page.kind == "article":  # the portal's article layout, its article unreadable
+            return f"no records: an article page without a readable article ({'; '.join(page.problems)})"
+        return "not a news page: HTML that shows no listing rows and no article"
+    if page.section is not None:
+        return None
+    if page.article is not None and parse_dateline(page.article.paragraphs[0]).agencies:
+        return None
+    return 'not a news page: text with no dateline ("PLACE (ANP) - ...") and no "Meer uit" list'
 
 
 def parse(args: argparse.Namespace) -> int:
@@ -53,14 +99,25 @@ def parse(args: argparse.Namespace) -> int:
         print(f"parse: --now must be an ISO 8601 instant, not {args.now!r}", file=sys.stderr)
         return 2
     source = args.url or path.resolve().as_uri()
+    if not body.strip():
+        empty = f"holds only white space ({len(body)} bytes)" if body else "is empty"
+        print(f"parse: {path}: not a news page: the file {empty}", file=sys.stderr)
+        return 1
+    if b"\x00" in body:
+        print(f"parse: {path}: not a news page: binary data (it holds NUL bytes)", file=sys.stderr)
+        return 1
     text = body.decode("utf-8", errors="replace")
-    if looks_like_html(text):
+    html = looks_like_html(text)
+    if html:
         page = read_page(body, source)  # decoded as the crawl decodes a response
     else:
         page = parse_flat_text(text, args.url)
         page.url = source
     if page.fault:
         print(f"parse: {source}: unreadable: {page.fault}", file=sys.stderr)
+        return 1
+    if no_records := not_a_news_page(page, html):
+        print(f"parse: {path}: {no_records}", file=sys.stderr)
         return 1
     for problem in [*page.problems, *page.irregular]:
         print(f"parse: {source}: {problem}", file=sys.stderr)
@@ -168,6 +225,16 @@ def feeds_prune(feed_dir: Path, args: argparse.Namespace) -> int:
     return 1 if result.problems else 0
 
 
+def port(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        value = -1
+    if not 0 <= value <= 65535:
+        raise argparse.ArgumentTypeError(f"a port is 0 to 65535 (0: a free one), not {text!r}")
+    return value
+
+
 def cursor(text: str) -> int:
     try:
         value = int(text)
@@ -212,16 +279,29 @@ def build_parser() -> argparse.ArgumentParser:
 
     serve_cmd = commands.add_parser("serve", help="serve a saved site locally with its fixed Date header")
     serve_cmd.add_argument("site", help="site directory (pages under nieuws/, the Date value in REF)")
-    serve_cmd.add_argument("--port", type=int, default=0, help="port (default: a free one, printed first)")
+    serve_cmd.add_argument(
+        "--port", type=port, default=0, help="port on 127.0.0.1 (default: a free one); printed first, alone on its line"
+    )
     serve_cmd.add_argument("--access-log", type=Path, help="append one line per request to this file")
     serve_cmd.set_defaults(handler=serve)
 
     demo_cmd = commands.add_parser("demo", help="crawl a saved site served locally, twice, and show the feeds")
     demo_cmd.add_argument("--site", default="sample_site", help="site directory (default: sample_site)")
-    demo_cmd.add_argument("--out", default="demo", help="state and feeds go here; emptied first (default: demo)")
+    demo_cmd.add_argument(
+        "--out",
+        default="demo",
+        help="state, feeds and logs go here: a new or empty folder, or one an earlier demo made (its own entries "
+        "are replaced, nothing else is touched); default: demo",
+    )
     demo_cmd.set_defaults(handler=demo)
 
-    parse_cmd = commands.add_parser("parse", help="print the records of a saved page as JSON Lines")
+    parse_cmd = commands.add_parser(
+        "parse",
+        help="print the records of a saved page as JSON Lines",
+        description="Print the records of a saved listing or article page, or of flattened page text, as JSON "
+        "Lines. Exit 1, with one line saying why, for a file that gives none: binary data, an empty file, HTML "
+        "that shows no listing rows and no article, text with neither a dateline nor a 'Meer uit' list.",
+    )
     parse_cmd.add_argument("file", help="saved HTML of a listing or article page, or flattened page text")
     parse_cmd.add_argument("--now", help="reference instant for relative times (ISO 8601; default: now)")
     parse_cmd.add_argument("--url", help="the URL the page was saved from (links, source_url, a lead's url)")

@@ -10,12 +10,20 @@ config object that reads it; ``settings.py`` holds Scrapy's own settings only.
   ``_RENDER_MAX_PAGES``, ``_RENDER_WAIT_TIMEOUT``;
 - ``wirecrawler.runs.history.ReportConfig``: ``WIRECRAWLER_REPORTS_KEPT``;
 - ``wirecrawler.retention.RetentionConfig``: ``WIRECRAWLER_FEED_RETENTION_DAYS``;
+- ``wirecrawler.metrics.MetricsConfig``: ``WIRECRAWLER_METRICS_DIR``;
+- ``wirecrawler.runs.statuspage.StatusPageConfig``: ``WIRECRAWLER_STATUS_PAGE``;
 - ``wirecrawler.runs.checks.Thresholds``: the monitors' ``WIRECRAWLER_MIN_ROWS_PER_LISTING_PAGE``,
   ``_MIN_FILL_RATES``, ``_FILL_RATE_MIN_RECORDS``, ``_MIN_LEAD_SHARE``, ``_MAX_RETRIES``,
-  ``_MAX_RUN_GAP_MINUTES``.
+  ``_MAX_RUN_GAP_MINUTES``, ``_FAIL_ON_RUN_GAP``;
+- ``wirecrawler.metrics.MetricsConfig``: ``WIRECRAWLER_METRICS_DIR``;
+- ``wirecrawler.runs.statuspage.StatusPageConfig``: ``WIRECRAWLER_STATUS_PAGE``.
 
 Settings named before that rule keep working for one release: the ``RenamedSettings`` add-on
 copies each old name to its new one, with a deprecation warning naming the new one.
+
+Each config object reads its settings through a ``wirecrawler.settingvalues.SettingsReader``, which
+checks every value: a bad one is a ``SettingError`` naming the setting, its value and the fix.
+``wirecrawler.preflight`` reads them all, and checks the paths a run needs, before the first request.
 """
 
 from __future__ import annotations
@@ -26,6 +34,8 @@ from pathlib import Path
 
 from scrapy.exceptions import ScrapyDeprecationWarning
 from scrapy.utils.conf import closest_scrapy_cfg
+
+from wirecrawler.settingvalues import SettingsReader, read_strictly
 
 # Old name -> new name. Remove an entry one release after it was added.
 RENAMED = {
@@ -49,6 +59,11 @@ class RenamedSettings:
     """
 
     def update_settings(self, settings) -> None:
+        self.move_old_names(settings)
+
+    @staticmethod
+    def move_old_names(settings) -> None:
+        """Each old name set moves to its new one (with a warning), unless the new one wins."""
         for old, new in RENAMED.items():
             old_priority = settings.getpriority(old)
             if old_priority is None:
@@ -56,7 +71,7 @@ class RenamedSettings:
             warnings.warn(
                 f"The setting {old} is deprecated and will be removed in the next release: use {new}",
                 ScrapyDeprecationWarning,
-                stacklevel=2,
+                stacklevel=3,  # where the add-on is applied
             )
             new_priority = settings.getpriority(new)
             if new_priority is None or new_priority < old_priority:
@@ -89,17 +104,29 @@ class WireConfig:
 
     @classmethod
     def from_settings(cls, settings) -> WireConfig:
-        """The settings, with relative paths resolved against the project root (``project_root``)."""
-        state_dir = _from_project_root(Path(settings.get("WIRECRAWLER_STATE_DIR") or cls.state_dir))
-        seen_store = settings.get("WIRECRAWLER_SEEN_STORE") or f"sqlite:///{state_dir / 'seen.sqlite3'}"
+        """The settings, with relative paths resolved against the project root (``project_root``).
+
+        Raises ``SettingError`` for a value it cannot use."""
+        return read_strictly(settings, cls.read)
+
+    @classmethod
+    def read(cls, reader: SettingsReader) -> WireConfig:
+        """As ``from_settings``; a bad value is recorded in *reader* and its default used."""
+        state_dir = _from_project_root(Path(reader.text("WIRECRAWLER_STATE_DIR", str(cls.state_dir))))
+        seen_store = reader.text("WIRECRAWLER_SEEN_STORE", f"sqlite:///{state_dir / 'seen.sqlite3'}")
         return cls(
             state_dir=state_dir,
-            feed_dir=_from_project_root(Path(settings.get("WIRECRAWLER_FEED_DIR") or cls.feed_dir)),
+            feed_dir=_from_project_root(Path(reader.text("WIRECRAWLER_FEED_DIR", str(cls.feed_dir)))),
             seen_store=_sqlite_url_from_project_root(seen_store),
-            seen_store_enabled=settings.getbool("WIRECRAWLER_SEEN_STORE_ENABLED", cls.seen_store_enabled),
-            render=settings.getbool("WIRECRAWLER_RENDER", cls.render),
-            gc_threshold=settings.getint("WIRECRAWLER_GC_THRESHOLD", cls.gc_threshold),
-        )
+            seen_store_enabled=reader.boolean(
+                "WIRECRAWLER_SEEN_STORE_ENABLED", cls.seen_store_enabled, "the seen store"
+            ),
+            render=reader.boolean("WIRECRAWLER_RENDER", cls.render, "rendering in Chromium"),
+            gc_threshold=reader.whole(
+                "WIRECRAWLER_GC_THRESHOLD", cls.gc_threshold, "the garbage collector's threshold",
+                minimum=0, note="0: CPython's own",
+            ),
+        )  # fmt: skip
 
 
 def _sqlite_url_from_project_root(url: str) -> str:

@@ -73,8 +73,11 @@ class SeenStoreExtension:
                 self.crawler.stats.inc_value(f"wirecrawler/recovered/{name}", count)
 
     def refuse_to_start(self, spider):
+        """Closes the spider before it fetches anything. The refusal is said once, in the run's
+        last line (``wirecrawler.runs.verdict``, which reads it from the stats), with the exit
+        status of its reason: 75 for a store another crawl holds, 78 for an unusable one."""
         busy = isinstance(self.refusal, SeenStoreBusy)
-        logger.error("Not starting: %s", self.refusal)
+        self.crawler.stats.set_value("wirecrawler/not_started", str(self.refusal))
         raise CloseSpider("seen_store_busy" if busy else "seen_store_unusable")
 
     # --- The feed journal, written by wirecrawler.feeds.FileFeedStorage.
@@ -151,8 +154,8 @@ class CollectorThreshold:
 
     @classmethod
     def from_crawler(cls, crawler):
-        threshold = WireConfig.from_settings(crawler.settings).gc_threshold
-        if threshold <= 0:
+        threshold = WireConfig.from_settings(crawler.settings).gc_threshold  # 0 or more
+        if threshold == 0:
             raise NotConfigured("WIRECRAWLER_GC_THRESHOLD is 0: CPython's own collector settings")
         extension = cls(threshold)
         crawler.signals.connect(extension.engine_started, signal=signals.engine_started)

@@ -30,6 +30,7 @@ from scrapy.utils.misc import load_object
 from wirecrawler.portal.boundary import Refusal, SiteBoundary
 from wirecrawler.portal.timeline import parse_http_date, retry_after_seconds
 from wirecrawler.runs.run import run_of
+from wirecrawler.settingvalues import SettingsReader, read_strictly
 
 logger = logging.getLogger(__name__)
 
@@ -96,15 +97,40 @@ class PacingConfig:
 
     @classmethod
     def from_settings(cls, settings) -> PacingConfig:
+        """Raises ``SettingError`` for a value it cannot use."""
+        return read_strictly(settings, cls.read)
+
+    @classmethod
+    def read(cls, reader: SettingsReader) -> PacingConfig:
+        """As ``from_settings``; a bad value is recorded in *reader* and its default used."""
+        settings = reader.settings
+        retry_codes: frozenset[int] = frozenset()
+        try:
+            retry_codes = frozenset(int(code) for code in settings.getlist("RETRY_HTTP_CODES"))
+        except (TypeError, ValueError):
+            reader.problem(
+                "RETRY_HTTP_CODES", settings.get("RETRY_HTTP_CODES"), "HTTP statuses must be whole numbers",
+                "list them, comma-separated, or leave the setting out for Scrapy's",
+            )  # fmt: skip
+        retry_exceptions: list[type[BaseException]] = []
+        for name in settings.getlist("RETRY_EXCEPTIONS"):
+            try:
+                retry_exceptions.append(load_object(name) if isinstance(name, str) else name)
+            except (ImportError, NameError, ValueError) as exc:
+                reader.problem("RETRY_EXCEPTIONS", name, f"no such exception ({exc})", "name an importable exception class")
         return cls(
-            retry_after_max=settings.getfloat("WIRECRAWLER_RETRY_AFTER_MAX", cls.retry_after_max),
-            backoff=settings.getfloat("WIRECRAWLER_RETRY_BACKOFF", cls.backoff),
-            retry_times=settings.getint("RETRY_TIMES"),
-            retry_codes=frozenset(int(code) for code in settings.getlist("RETRY_HTTP_CODES")),
-            retry_exceptions=tuple(
-                load_object(e) if isinstance(e, str) else e for e in settings.getlist("RETRY_EXCEPTIONS")
+            retry_after_max=reader.number(
+                "WIRECRAWLER_RETRY_AFTER_MAX", cls.retry_after_max, "the longest Retry-After waited for",
+                minimum=0, note="seconds",
             ),
-        )
+            backoff=reader.number(
+                "WIRECRAWLER_RETRY_BACKOFF", cls.backoff, "the wait before the first retry",
+                minimum=0, note="seconds",
+            ),
+            retry_times=reader.whole("RETRY_TIMES", 2, "the retries of a request", minimum=0),
+            retry_codes=retry_codes,
+            retry_exceptions=tuple(retry_exceptions),
+        )  # fmt: skip
 
 
 class RetryPacing:

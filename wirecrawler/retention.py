@@ -11,7 +11,6 @@ following the log is told the file went on purpose. Files the log does not name 
 from __future__ import annotations
 
 import logging
-import math
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
@@ -19,6 +18,7 @@ from scrapy import signals
 from scrapy.exceptions import NotConfigured
 
 from wirecrawler.config import WireConfig
+from wirecrawler.settingvalues import SettingsReader, read_strictly
 from wirecrawler.store.readers import LogUnreadable, prune
 
 logger = logging.getLogger(__name__)
@@ -33,16 +33,15 @@ class RetentionConfig:
 
     @classmethod
     def from_settings(cls, settings) -> RetentionConfig:
-        """From Scrapy settings: ``WIRECRAWLER_FEED_RETENTION_DAYS``, a number of days, 0 or more."""
-        raw = settings.get(SETTING)
-        if raw is None or raw == "":
-            return cls()
-        try:
-            days = float(raw) if not isinstance(raw, bool) else math.nan
-        except (TypeError, ValueError):
-            days = math.nan
-        if not math.isfinite(days) or days < 0:
-            raise ValueError(f"-s {SETTING} must be a number of days, 0 or more (0: keep forever), not {raw!r}")
+        """From Scrapy settings: ``WIRECRAWLER_FEED_RETENTION_DAYS``, a number of days, 0 or more.
+
+        Raises ``SettingError`` for a value it cannot use."""
+        return read_strictly(settings, cls.read)
+
+    @classmethod
+    def read(cls, reader: SettingsReader) -> RetentionConfig:
+        """As ``from_settings``; a bad value is recorded in *reader* and its default used."""
+        days = reader.number(SETTING, cls.keep_days, "the days feed files are kept", minimum=0, note="0: forever")
         return cls(keep_days=days)
 
 

@@ -4,6 +4,9 @@ Scrapy's own settings only. The project's settings are named ``WIRECRAWLER_*``; 
 default in the config object that reads it, and all are listed in ``wirecrawler.config``.
 """
 
+import logging
+import time
+
 from wirecrawler.items import FEED_FIELDS
 
 BOT_NAME = "wirecrawler"
@@ -53,6 +56,11 @@ CONCURRENT_ITEMS = 16
 REMOTE_CONTROL_ENABLED = False
 TELNETCONSOLE_ENABLED = False
 LOG_LEVEL = "INFO"
+# One time zone in the log, stated: UTC, as the wrapper's own lines (deploy/run-crawl) and the run
+# reports. Scrapy makes its handler's formatter itself, a plain logging.Formatter, with no setting
+# for the zone; so its class converts record times with time.gmtime in every crawl of the project.
+LOG_DATEFORMAT = "%Y-%m-%dT%H:%M:%SZ"
+logging.Formatter.converter = time.gmtime
 LOG_FORMATTER = "wirecrawler.logformatter.ShownOnlyLogFormatter"
 
 # --- The pipeline: sightings -> records -> dedupe -> feeds.
@@ -61,12 +69,20 @@ ITEM_PIPELINES = {
     "wirecrawler.pipelines.DedupePipeline": 200,
 }
 EXTENSIONS = {
+    # Checks every setting and folder the run needs before the seen store opens: for runspider
+    # and CrawlerProcess scripts (scrapy crawl checks them before it builds the crawler).
+    "wirecrawler.preflight.Preflight": 50,
     "wirecrawler.extensions.SeenStoreExtension": 100,
     # Prunes feed files older than WIRECRAWLER_FEED_RETENTION_DAYS (off by default) once the run
     # published; before the verdict, so that a failed prune fails the run.
     "wirecrawler.retention.FeedRetention": 105,
     # Runs the end-of-run monitors, decides the verdict and writes the run report.
     "wirecrawler.runs.verdict.RunVerdict": 110,
+    # Publish the decided run (on runs.signals.run_decided, before the last line): metrics for
+    # node_exporter (WIRECRAWLER_METRICS_DIR, off by default) and <feed dir>/reports/index.html
+    # (WIRECRAWLER_STATUS_PAGE, on). A failure to write either is a WARNING, never the run's failure.
+    "wirecrawler.metrics.RunMetrics": 120,
+    "wirecrawler.statuspage.StatusPage": 130,
     "wirecrawler.extensions.CollectorThreshold": 140,
 }
 
@@ -76,7 +92,10 @@ FEED_URI_PARAMS = "wirecrawler.feeds.uri_params"
 FEED_EXPORT_ENCODING = "utf-8"
 FEED_EXPORTERS = {name: "wirecrawler.exporters.RecordLinesExporter" for name in ("jsonlines", "jsonl", "jl")}
 FEED_EXPORT_FIELDS = FEED_FIELDS
-FEED_STORE_EMPTY = False
+# A run with nothing new writes no per-kind file ("store_empty": False on each entry below),
+# while a -O/-o feed is written as in Scrapy: empty when there is nothing (FEED_STORE_EMPTY,
+# Scrapy's default), so that a file from an earlier run never stands for this one.
+FEED_STORE_EMPTY = True
 # Briefs first: feeds are published (renamed into place) in this order, one after the other.
 # A published lead makes the next run skip its article, and with it the "Meer uit" briefs
 # that only that page shows; so a run killed between two renames must not have published
@@ -88,12 +107,14 @@ FEEDS = {
         "format": "jsonlines",
         "item_classes": ["wirecrawler.items.Brief"],
         "overwrite": False,
+        "store_empty": False,
         "wirecrawler_kind": "brief",
     },
     "%(feed_dir)s/leads/%(run_start)s.jsonl": {
         "format": "jsonlines",
         "item_classes": ["wirecrawler.items.Lead"],
         "overwrite": False,
+        "store_empty": False,
         "wirecrawler_kind": "lead",
     },
 }

@@ -99,26 +99,34 @@ def test_dedupe_drops_what_a_published_feed_already_holds(crawler):
 
 
 def test_run_outcome_names_every_cause(make_crawler):
-    """The run's verdict (``RunVerdict``) names each cause, its monitors' failures last."""
+    """The run's verdict (``RunVerdict``) names each cause, the first failed request with its
+    URL and reason, then its monitors' failures, and the count of errors logged last."""
     crawler = make_crawler(spider_args={"start_url": "http://127.0.0.1:8080/nieuws/buitenland"})
     verdict = crawler.get_extension(RunVerdict)
+    verdict.engine_started()  # a crawl that ran: its monitors judge it
     crawler.stats.set_stats(healthy_stats())
     verdict.spider_closed(spider=crawler.spider, reason="finished")
     assert verdict.failures() == []
     assert [check.passed for check in verdict.checks] == [True] * 6
+    first = "http://127.0.0.1:8080/nieuws/buitenland: DNS lookup failed: no address for 127.0.0.1"
     crawler.stats.set_value("wirecrawler/requests_failed", 2)
+    crawler.stats.set_value("wirecrawler/first_failed_request", first)
     crawler.stats.set_value("wirecrawler/layout_drift", 1)
     crawler.stats.set_value("feedexport/failed_count/FileFeedStorage", 1)
+    crawler.stats.set_value("log_count/ERROR", 5)
     verdict.spider_closed(spider=crawler.spider, reason="shutdown")
     failed = [check for check in verdict.checks if not check.passed]
     assert [check.name for check in failed] == ["listing_rows", "requests"]  # the drift and the failed requests
     assert verdict.failures() == [
-        "2 requests failed",
+        f"2 requests failed (first: {first})",
         "1 listing pages had no rows (layout drift)",
         "1 feeds could not be stored (feedexport/failed_count/FileFeedStorage)",
         "the spider closed with reason 'shutdown'",
         *[check.failure() for check in failed],
+        "5 errors were logged",
     ]
+    crawler.stats.set_value("wirecrawler/requests_failed", 1)
+    assert verdict.failures()[0] == f"1 request failed ({first})"
 
 
 def test_spider_allows_the_start_url_host_only(make_crawler):
@@ -260,6 +268,7 @@ def test_a_listing_with_a_date_that_cannot_be_used_counts_from_the_local_clock(m
 def test_a_run_that_linked_new_articles_and_read_none_fails(make_crawler):
     crawler = make_crawler(spider_args={"start_url": LISTING_URL})
     verdict = crawler.get_extension(RunVerdict)
+    verdict.engine_started()
     crawler.stats.set_stats(
         healthy_stats(
             wirecrawler__articles_requested=12,

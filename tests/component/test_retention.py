@@ -51,7 +51,7 @@ def test_off_by_default(make_crawler):
 
 @pytest.mark.parametrize("value", ["-1", "vijf", "nan", "inf"])
 def test_a_bad_number_of_days_is_refused_naming_the_setting(make_crawler, value):
-    with pytest.raises(ValueError, match=f"WIRECRAWLER_FEED_RETENTION_DAYS .*{value!r}"):
+    with pytest.raises(ValueError, match=f"WIRECRAWLER_FEED_RETENTION_DAYS={value}: the days feed files are kept must be "):
         make_crawler(**with_retention(WIRECRAWLER_FEED_RETENTION_DAYS=value, WIRECRAWLER_SEEN_STORE_ENABLED=False))
 
 

@@ -147,10 +147,13 @@ def test_an_unreadable_listing_page_fails_the_run_but_keeps_what_came_before(ent
     with serving(tmp_path / "site", faults) as server:
         run = crawl(server.url, tmp_path / "state")
     assert "Traceback" not in run.log
-    assert len(logged(run.log, "ERROR", f"{server.url}/nieuws/buitenland?page=2", entry.log)) == 1, entry.fault
+    *said, verdict = logged(run.log, "ERROR", f"{server.url}/nieuws/buitenland?page=2", entry.log)
+    assert len(said) == 1, entry.fault
     assert stats_of(run.log)["wirecrawler/pages_malformed"] == 1
     assert run.returncode == 1
-    assert "Run failed" in run.log
+    # The run's last line names it: the first error, when no more specific cause is known.
+    assert verdict == run.log.rstrip().splitlines()[-1] and "] ERROR: Run failed: " in verdict
+    assert f"errors were logged (first: Listing page {server.url}/nieuws/buitenland?page=2 {entry.log}" in verdict
     # Listing page 1's stories are all published, as the sample site's feed has them.
     records, expected_records = by_key(run.records()), by_key(EXPECTED)
     for story in page_one_stories():

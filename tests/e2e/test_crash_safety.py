@@ -10,6 +10,8 @@ with nothing pending in its journal and its lock released.
 
 from __future__ import annotations
 
+import json
+import os
 import signal
 import sqlite3
 import subprocess
@@ -242,16 +244,24 @@ def test_a_stopped_crawl_publishes_what_it_fetched_and_the_next_fetches_the_rest
 
 
 def test_a_crawl_does_not_start_on_a_seen_store_another_live_crawl_holds(site_url, tmp_path):
-    """Fault: a second crawl on the same state while the first runs. Checked: it fetches and publishes nothing."""
-    holder = StoreLock.acquire(str(tmp_path / "state" / "seen.sqlite3"))  # the first crawl, as far as the lock goes
+    """Fault: a second crawl on the same state while the first runs. Checked: it fetches and publishes
+    nothing, runs no monitors, exits 75 (EX_TEMPFAIL, as the wrapper's own lock), and its last line,
+    after Scrapy's closing lines, says why; its report says so too."""
+    store = tmp_path / "state" / "seen.sqlite3"
+    holder = StoreLock.acquire(str(store))  # the first crawl, as far as the lock goes
     try:
         before = len(site_url.requested())
         refused = crawl(site_url, tmp_path)
-        assert refused.returncode == 1
-        assert "Not starting: the seen store" in refused.log and "is in use by another crawl" in refused.log
-        assert "the spider closed with reason 'seen_store_busy'" in refused.log
+        assert refused.returncode == 75
+        refusal = f"not started: the seen store {store} is in use by another crawl (pid {os.getpid()}, lock {store}.lock)"
+        last = refused.log.rstrip().splitlines()[-1]
+        assert last.endswith(f"ERROR: Run failed: {refusal}"), last
+        assert "Spider closed (seen_store_busy)" in refused.log and "Monitor " not in refused.log
         assert site_url.requested()[before:] == []
         assert published(tmp_path) == []
+        [report] = (tmp_path / "feeds" / "reports").glob("*.json")
+        assert json.loads(report.read_text())["failures"] == [refusal]
+        assert json.loads(report.read_text())["exit_status"] == 75
     finally:
         holder.release()
     assert crawl(site_url, tmp_path).returncode == 0

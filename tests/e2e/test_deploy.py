@@ -162,7 +162,11 @@ def runs():
 
 
 def wrapper_env(tmp_path: Path, **overrides: str | int) -> dict[str, str]:
+    """The wrapper's environment for a run in *tmp_path*. The tests run as root, which the
+    wrapper refuses unless told (tests/e2e/test_wrapper_operator.py runs it as another user)."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("WIRECRAWLER_")}
+    if os.geteuid() == 0:
+        env["WIRECRAWLER_ALLOW_ROOT"] = "1"
     env.update(
         WIRECRAWLER_PYTHON=sys.executable,
         WIRECRAWLER_STATE_DIR=str(tmp_path / "state"),

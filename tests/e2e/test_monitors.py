@@ -28,7 +28,20 @@ def monitor_lines(log: str) -> dict[str, tuple[str, str]]:
     return {name: (outcome, message) for name, outcome, message in found}
 
 
-def test_a_normal_run_passes_its_monitors_and_a_run_after_a_long_gap_fails_once(site_url, tmp_path):
+def move_back(state, hours: int) -> None:
+    """The schedule stopped for *hours*: every earlier run moved back by as much."""
+    for path in sorted((state / "feeds" / "reports").glob("*.json")):
+        previous = json.loads(path.read_text(encoding="utf-8"))
+        ended = datetime.fromisoformat(previous["run_end"]) - timedelta(hours=hours)
+        started = datetime.fromisoformat(previous["run_start"]) - timedelta(hours=hours)
+        previous.update(run_start=utc_iso(started), run_end=utc_iso(ended))
+        path.unlink()
+        (path.parent / f"{run_stamp(started)}.json").write_text(json.dumps(previous), encoding="utf-8")
+
+
+def test_a_normal_run_passes_its_monitors_and_a_run_after_a_long_gap_reports_it_as_a_warning(site_url, tmp_path):
+    """After a paused schedule (or a machine that was off) the first run did its work: it says the
+    gap, in its monitor line and its report, and succeeds."""
     state = tmp_path / "state"
     first = crawl(site_url, state)
     assert first.returncode == 0, first.log[-3000:]
@@ -38,28 +51,45 @@ def test_a_normal_run_passes_its_monitors_and_a_run_after_a_long_gap_fails_once(
     assert lines["run_gap"][1] == "no earlier successful run of this crawl on record"
     assert "Run succeeded" in first.log
 
-    # The schedule stopped for five hours: move the first run's report back by as much.
-    [path] = (state / "feeds" / "reports").glob("*.json")
-    previous = json.loads(path.read_text(encoding="utf-8"))
-    ended = datetime.fromisoformat(previous["run_end"]) - timedelta(hours=5)
-    started = datetime.fromisoformat(previous["run_start"]) - timedelta(hours=5)
-    previous.update(run_start=utc_iso(started), run_end=utc_iso(ended))
-    path.unlink()
-    (path.parent / f"{run_stamp(started)}.json").write_text(json.dumps(previous), encoding="utf-8")
-
+    move_back(state, hours=5)
     late = crawl(site_url, state)
-    assert late.returncode == 1
-    gap_line = re.search(r"Monitor run_gap failed: (5 h[\w ]*) since the previous successful run ended", late.log)
+    assert late.returncode == 0, late.log[-3000:]
+    gap_line = re.search(
+        r"\] WARNING: Monitor run_gap passed: (5 h[\w ]*) since the previous successful run ended \(maximum 1 h\): "
+        r"were runs missed\? \(a warning; WIRECRAWLER_FAIL_ON_RUN_GAP=1 fails the run on it\)",
+        late.log,
+    )
     assert gap_line, late.log[-3000:]
+    assert late.log.rstrip().splitlines()[-1].endswith("Run succeeded")
+    [gap] = [m for m in report_of(late, state)["monitors"] if m["name"] == "run_gap"]
+    assert (gap["passed"], gap["warning"]) == (True, True) and gap["message"].startswith(gap_line[1])
+
+
+def test_with_fail_on_run_gap_a_long_gap_fails_one_run_and_with_no_maximum_it_is_not_judged(site_url, tmp_path):
+    state = tmp_path / "state"
+    assert crawl(site_url, state).returncode == 0
+    move_back(state, hours=5)
+    late = crawl(site_url, state, "-s", "WIRECRAWLER_FAIL_ON_RUN_GAP=1")
+    assert late.returncode == 1
+    assert re.search(r"Monitor run_gap failed: 5 h[\w ]* since the previous successful run ended", late.log)
     assert re.search(r"Run failed: monitor run_gap: 5 h", late.log)
     report = report_of(late, state)
     assert report["exit_status"] == 1
     assert [m["name"] for m in report["monitors"] if not m["passed"]] == ["run_gap"]
     assert report["crawl_succeeded"] is True  # it did its work: the next gap counts from it
 
-    after = crawl(site_url, state)
+    after = crawl(site_url, state, "-s", "WIRECRAWLER_FAIL_ON_RUN_GAP=1")
     assert after.returncode == 0, after.log[-3000:]
     assert monitor_lines(after.log)["run_gap"][0] == "passed"
+
+    move_back(state, hours=5)
+    unchecked = crawl(site_url, state, "-s", "WIRECRAWLER_FAIL_ON_RUN_GAP=1", "-s", "WIRECRAWLER_MAX_RUN_GAP_MINUTES=0")
+    assert unchecked.returncode == 0, unchecked.log[-3000:]
+    assert re.search(
+        r"\] INFO: Monitor run_gap passed: 5 h[\w ]* since the previous successful run ended "
+        r"\(not checked: WIRECRAWLER_MAX_RUN_GAP_MINUTES=0\)",
+        unchecked.log,
+    )
 
 
 def test_changed_listing_markup_fails_with_a_message_naming_the_missing_part(tmp_path):

@@ -184,9 +184,11 @@ def test_content_that_never_appears_is_reported_and_the_run_fails_as_layout_drif
 def test_render_without_chromium_is_a_clear_error(js_site, tmp_path):
     with served(js_site) as url:
         run = crawl(url, tmp_path, *RENDER, "-s", "WIRECRAWLER_RENDER_CHROMIUM=/nonexistent/chromium")
-    assert run.returncode == 1
-    assert (
-        "WIRECRAWLER_RENDER=1 needs Chromium at /nonexistent/chromium: install it (apt-get install chromium)"
-        " or point WIRECRAWLER_RENDER_CHROMIUM at it"
-    ) in run.log
+    assert run.returncode == 78  # a configuration error, said before anything starts
+    assert run.log.rstrip().splitlines()[-1].endswith(
+        "Run failed: Configuration: WIRECRAWLER_RENDER_CHROMIUM=/nonexistent/chromium: no Chromium there"
+        " (no such file), and WIRECRAWLER_RENDER=1 needs it: install it (apt-get install chromium) and point"
+        " the setting at it, or turn rendering off"
+    )
+    assert "Traceback" not in run.log
     assert url.requested() == []

@@ -64,7 +64,7 @@ def test_a_rerun_with_nothing_new_reports_what_it_parsed_and_keeps_a_bounded_his
     assert report["dropped"] == {"seen_before": briefs["parsed"]}
     # WIRECRAWLER_REPORTS_KEPT=1: the first run's report made way for this one.
     assert name != first_name
-    assert [p.name for p in (state / "feeds" / "reports").iterdir()] == [name]
+    assert [p.name for p in (state / "feeds" / "reports").glob("*.json")] == [name]  # (beside the status page)
 
 
 def test_a_failed_run_reports_the_exit_status_and_failures_it_exited_with(tmp_path):
@@ -74,15 +74,21 @@ def test_a_failed_run_reports_the_exit_status_and_failures_it_exited_with(tmp_pa
     _, report = newest_report(tmp_path)
     assert run.returncode == report["exit_status"] == 1
     assert "; ".join(report["failures"]) == run_failed_line(run.log)
-    assert "1 requests failed" in report["failures"]
+    assert report["failures"][0].startswith(f"1 request failed ({url}/nieuws/buitenland: connection refused by ")
+    assert report["requests"]["first_failed"] == report["failures"][0][len("1 request failed (") : -1]
     assert report["crawl_succeeded"] is False and report["feeds"] == []
 
 
-def test_a_report_that_cannot_be_written_fails_the_run(site_url, tmp_path):
+def test_a_reports_folder_the_run_could_not_write_to_is_refused_before_the_run(site_url, tmp_path):
+    """A report that cannot be written would fail the run after it published (a disk failing
+    mid-run still does: tests/component/test_watching.py); a reports folder that cannot be
+    used at all is found by the preflight, before anything is fetched or published."""
     (tmp_path / "feeds").mkdir()
     (tmp_path / "feeds" / "reports").write_text("a file where the reports directory belongs")
     run = crawl(site_url, tmp_path)
-    assert run.returncode == 1
-    assert re.search(r"Run report could not be written in .*/feeds/reports: ", run.log)
-    assert run_failed_line(run.log) == "the run report could not be written"
-    assert run.files["lead"] and run.files["brief"]  # the feeds themselves were published
+    assert run.returncode == 78
+    assert run_failed_line(run.log) == (
+        f"Configuration: WIRECRAWLER_FEED_DIR={tmp_path}/feeds: the reports folder {tmp_path}/feeds/reports"
+        " is a file, not a folder: set it to a writable folder"
+    )
+    assert run.files == {"lead": [], "brief": []}

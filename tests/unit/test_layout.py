@@ -20,6 +20,9 @@ PURE = [
     "wirecrawler.runs.checks",
     "wirecrawler.runs.history",
     "wirecrawler.runs.signals",
+    "wirecrawler.runs.metrics",
+    "wirecrawler.runs.statuspage",
+    "wirecrawler.settingvalues",
     "wirecrawler.items",
     "testsites",
 ]

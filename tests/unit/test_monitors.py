@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+import shlex
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -20,6 +22,7 @@ from wirecrawler.runs.checks import (
     check_run_gap,
     run_checks,
 )
+from wirecrawler.settingvalues import SettingError
 
 LIMITS = Thresholds()
 START = datetime(2026, 11, 24, 23, 20, tzinfo=UTC)
@@ -192,15 +195,32 @@ def test_requests_fail_on_any_failed_request_or_too_many_retries():
 
 
 def test_run_gap():
-    limits = Thresholds(max_run_gap=timedelta(minutes=60))
+    limits = Thresholds(max_run_gap=timedelta(minutes=60), fail_on_run_gap=True)
     first = check_run_gap(None, START, limits)
     assert (first.passed, first.message) == (True, "no earlier successful run of this crawl on record")
     assert check_run_gap(START - timedelta(minutes=60), START, limits).passed
     late = check_run_gap(START - timedelta(hours=5, minutes=3), START, limits)
-    assert not late.passed
+    assert (late.passed, late.warning) == (False, False)
     assert late.message == "5 h 3 min since the previous successful run ended (maximum 1 h): were runs missed?"
     # A clock set back is no gap.
     assert check_run_gap(START + timedelta(minutes=5), START, limits).message.startswith("0 min since")
+
+
+def test_a_long_gap_is_a_warning_by_default_and_not_judged_with_no_maximum():
+    """After a paused schedule or a machine that was off, the run did its work: the gap is said, not failed."""
+    late = check_run_gap(START - timedelta(hours=5, minutes=3), START, Thresholds())
+    assert (late.passed, late.warning) == (True, True)
+    assert late.message == (
+        "5 h 3 min since the previous successful run ended (maximum 1 h): were runs missed?"
+        " (a warning; WIRECRAWLER_FAIL_ON_RUN_GAP=1 fails the run on it)"
+    )
+    recent = check_run_gap(START - timedelta(minutes=10), START, Thresholds())
+    assert (recent.passed, recent.warning) == (True, False)
+    off = Thresholds.from_settings(Settings({"WIRECRAWLER_MAX_RUN_GAP_MINUTES": "0", "WIRECRAWLER_FAIL_ON_RUN_GAP": "1"}))
+    assert (off.max_run_gap, off.fail_on_run_gap) == (None, True)
+    unchecked = check_run_gap(START - timedelta(days=3), START, off)
+    assert (unchecked.passed, unchecked.warning) == (True, False)
+    assert unchecked.message == "72 h since the previous successful run ended (not checked: WIRECRAWLER_MAX_RUN_GAP_MINUTES=0)"
 
 
 def test_thresholds_are_read_from_settings_as_given_on_the_command_line():
@@ -225,7 +245,9 @@ def test_thresholds_are_read_from_settings_as_given_on_the_command_line():
     ("name", "value"),
     [
         ("WIRECRAWLER_MAX_RUN_GAP_MINUTES", "soon"),
-        ("WIRECRAWLER_MAX_RUN_GAP_MINUTES", "0"),
+        ("WIRECRAWLER_MAX_RUN_GAP_MINUTES", "-1"),
+        ("WIRECRAWLER_MAX_RUN_GAP_MINUTES", "nan"),
+        ("WIRECRAWLER_FAIL_ON_RUN_GAP", "yes please"),
         ("WIRECRAWLER_MIN_FILL_RATES", '{"byline": 0.5}'),
         ("WIRECRAWLER_MIN_FILL_RATES", '{"places": 1.5}'),
         ("WIRECRAWLER_MIN_FILL_RATES", "places"),
@@ -234,6 +256,7 @@ def test_thresholds_are_read_from_settings_as_given_on_the_command_line():
         ("WIRECRAWLER_MAX_RETRIES", "-1"),
     ],
 )
-def test_a_bad_threshold_is_refused_naming_the_setting(name, value):
-    with pytest.raises(ValueError, match=f"-s {name} must be"):
+def test_a_bad_threshold_is_refused_naming_the_setting_and_its_value(name, value):
+    with pytest.raises(SettingError, match=f"^{name}={re.escape(shlex.quote(value))}: .+: set ") as refused:
         Thresholds.from_settings(Settings({name: value}))
+    assert (refused.value.name, refused.value.value) == (name, value)

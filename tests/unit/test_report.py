@@ -54,7 +54,7 @@ def test_the_report_holds_times_counts_and_outcome():
     assert (built["run_start"], built["run_end"]) == ("2026-11-24T23:20:05Z", "2026-11-24T23:20:08Z")
     assert built["records"]["brief"] == {"parsed": 2, "new": 1, "filled": {}}
     assert built["exit_status"] == 1 and built["failures"] == [DRIFT.failure()]
-    assert built["monitors"] == [{"name": "listing_rows", "passed": False, "message": DRIFT.message}]
+    assert built["monitors"] == [{"name": "listing_rows", "passed": False, "message": DRIFT.message, "warning": False}]
     json.dumps(built)  # JSON-ready as it is
 
 
@@ -111,7 +111,7 @@ def test_the_previous_success_is_the_latest_successful_run_of_the_same_crawl(tmp
 
 @pytest.mark.parametrize("value", ["0", "-3", "many"])
 def test_the_number_of_reports_kept_must_be_at_least_one(value):
-    with pytest.raises(ValueError, match="-s WIRECRAWLER_REPORTS_KEPT must be a whole number >= 1"):
+    with pytest.raises(ValueError, match=r"^WIRECRAWLER_REPORTS_KEPT=\S+: the number of run reports kept must be a whole number, 1 or more: "):
         ReportConfig.from_settings(Settings({"WIRECRAWLER_REPORTS_KEPT": value}), Path("feeds"))
 
 

@@ -52,9 +52,61 @@ def _lines(path: Path) -> int:
         return sum(1 for line in feed if line.strip())
 
 
+# The demo's own folder: a marker file, written when the demo makes (or takes) the folder, and
+# the entries it writes there. Only a folder with the marker is cleaned for a new demo, and then
+# only of these entries: whatever else is in it stays.
+MARKER = ".wirecrawler-demo"
+MARKER_TEXT = (
+    "This folder holds the output of `python -m wirecrawler demo`, which empties it of its own\n"
+    "entries (state/, feeds/, crawl-1.log, crawl-2.log) on every run and leaves the rest alone.\n"
+    "Without this file, the demo refuses to write here.\n"
+)
+OWN_ENTRIES = ("state", "feeds", "crawl-1.log", "crawl-2.log")
+
+
+class NotDemoFolder(Exception):
+    """--out names something the demo may not write into: said in one line."""
+
+
+def prepare_out(out: Path) -> None:
+    """Makes *out* the demo's folder, empty of the demo's entries; refuses anyone else's.
+
+    A missing or empty folder becomes the demo's (the marker is written); a folder with the
+    marker has the demo's own entries removed; anything else is refused (``NotDemoFolder``).
+    Nothing outside ``OWN_ENTRIES`` is ever deleted, and an entry that is a symbolic link is
+    removed, not followed.
+    """
+    if out.exists() and not out.is_dir():
+        raise NotDemoFolder(f"{out} is not a folder")
+    if out.is_dir() and not (out / MARKER).is_file():
+        foreign = sorted(entry.name for entry in out.iterdir())
+        # A demo from before the marker left exactly its own entries, its first log among them.
+        older_demo = "crawl-1.log" in foreign and set(foreign) <= set(OWN_ENTRIES)
+        if foreign and not older_demo:
+            shown = ", ".join(foreign[:3]) + (f" and {len(foreign) - 3} more" if len(foreign) > 3 else "")
+            raise NotDemoFolder(
+                f"{out} is not empty ({shown}) and the demo did not make it (no {MARKER} in it): "
+                "name a new or empty folder with --out"
+            )
+    out.mkdir(parents=True, exist_ok=True)
+    for name in OWN_ENTRIES:
+        entry = out / name
+        if entry.is_dir() and not entry.is_symlink():
+            shutil.rmtree(entry)
+        elif entry.exists() or entry.is_symlink():
+            entry.unlink()
+    (out / MARKER).write_text(MARKER_TEXT, encoding="utf-8")
+
+
 def run_demo(site: Path, out: Path) -> int:
-    shutil.rmtree(out, ignore_errors=True)
-    out.mkdir(parents=True)
+    try:
+        prepare_out(out)
+    except NotDemoFolder as exc:
+        print(f"demo: {exc}", file=sys.stderr)
+        return 2
+    except OSError as exc:
+        print(f"demo: cannot prepare {out}: {exc.strerror or exc}", file=sys.stderr)
+        return 1
     server = make_server(site)
     threading.Thread(target=server.serve_forever, daemon=True).start()
     base_url = f"http://127.0.0.1:{server.server_address[1]}"
@@ -81,5 +133,8 @@ def run_demo(site: Path, out: Path) -> int:
     print(f"\nFeeds: {out / 'feeds'}/leads/ and {out / 'feeds'}/briefs/ (JSON Lines, one file per run)")
     log = PublicationLog(out / "feeds")
     print(f"Publication log: {log.path} ({len(log.entries())} files; read with python -m wirecrawler feeds --feed-dir {out / 'feeds'} list)")
+    page = out / "feeds" / "reports" / "index.html"
+    if page.exists():
+        print(f"Status page: {page} (open it in a browser)")
     print(f"Seen store: {out / 'state' / 'seen.sqlite3'}")
     return 0

@@ -27,6 +27,7 @@ from scrapy_playwright.page import PageMethod  # plain Python: does not import P
 
 from wirecrawler.config import WireConfig
 from wirecrawler.portal import selectors
+from wirecrawler.settingvalues import SettingError, SettingsReader, read_strictly
 
 logger = logging.getLogger(__name__)
 
@@ -56,14 +57,34 @@ class RenderConfig:
 
     @classmethod
     def from_settings(cls, settings) -> RenderConfig:
-        config = cls(
-            chromium=settings.get("WIRECRAWLER_RENDER_CHROMIUM") or cls.chromium,
-            max_pages=settings.getint("WIRECRAWLER_RENDER_MAX_PAGES", cls.max_pages),
-            wait_timeout=settings.getfloat("WIRECRAWLER_RENDER_WAIT_TIMEOUT", cls.wait_timeout),
+        """Raises ``SettingError`` for a value it cannot use (whether rendering is on or not)."""
+        return read_strictly(settings, cls.read)
+
+    @classmethod
+    def read(cls, reader: SettingsReader) -> RenderConfig:
+        """As ``from_settings``; a bad value is recorded in *reader* and its default used."""
+        return cls(
+            chromium=reader.text("WIRECRAWLER_RENDER_CHROMIUM", cls.chromium),
+            max_pages=reader.whole(
+                "WIRECRAWLER_RENDER_MAX_PAGES", cls.max_pages, "the pages rendered at once", minimum=1
+            ),
+            wait_timeout=reader.number(
+                "WIRECRAWLER_RENDER_WAIT_TIMEOUT", cls.wait_timeout, "the wait for a page's content",
+                minimum=0, above=True, note="seconds",
+            ),
+        )  # fmt: skip
+
+    def browser_problem(self) -> SettingError | None:
+        """Why rendering cannot start with this browser: none where an executable file is found."""
+        if os.path.isfile(self.chromium) and os.access(self.chromium, os.X_OK):
+            return None
+        found = "no such file" if not os.path.exists(self.chromium) else "not an executable file"
+        return SettingError(
+            "WIRECRAWLER_RENDER_CHROMIUM",
+            self.chromium,
+            f"no Chromium there ({found}), and WIRECRAWLER_RENDER=1 needs it",
+            "install it (apt-get install chromium) and point the setting at it, or turn rendering off",
         )
-        if config.max_pages <= 0 or config.wait_timeout <= 0:
-            raise ValueError("WIRECRAWLER_RENDER_MAX_PAGES and WIRECRAWLER_RENDER_WAIT_TIMEOUT must be positive")
-        return config
 
 
 def first_party(host: str | None, page_host: str | None) -> bool:
@@ -109,15 +130,14 @@ class RenderAddon:
 
     @classmethod
     def from_crawler(cls, crawler):
-        if not WireConfig.from_settings(crawler.settings).render:
+        # A bad value of a project setting (this one included, which then reads as off) and a
+        # missing browser are the preflight's to report (wirecrawler.preflight): it runs before
+        # the crawler is built (scrapy crawl) or as the first of the project's extensions, right
+        # after the add-ons, before any browser could start. Here the defaults stand in for them.
+        reader = SettingsReader(crawler.settings)
+        if not WireConfig.read(reader).render:
             raise NotConfigured  # no message: off is the normal case, not worth a warning
-        config = RenderConfig.from_settings(crawler.settings)
-        if not os.access(config.chromium, os.X_OK):
-            raise ValueError(
-                f"WIRECRAWLER_RENDER=1 needs Chromium at {config.chromium}: install it (apt-get install chromium)"
-                " or point WIRECRAWLER_RENDER_CHROMIUM at it"
-            )
-        return cls(config)
+        return cls(RenderConfig.read(reader))
 
     def update_settings(self, settings) -> None:
         for scheme in ("http", "https"):

@@ -18,6 +18,7 @@ from typing import Any, ClassVar
 
 from wirecrawler.items import FEED_FIELDS
 from wirecrawler.portal import selectors
+from wirecrawler.settingvalues import SettingsReader, read_strictly
 
 KINDS = ("lead", "brief")
 RUN_GAP = "run_gap"  # the one check about the schedule rather than about the run itself
@@ -38,7 +39,10 @@ class Thresholds:
     fill_rate_min_records: int = 10
     min_lead_share: float = 0.8  # of the article pages read, the share that must give a lead
     max_retries: int = 10
-    max_run_gap: timedelta = timedelta(minutes=60)
+    # A longer gap since the previous successful run is a warning (runs were missed: the schedule
+    # was paused, the machine was off); None: the gap is reported but not judged.
+    max_run_gap: timedelta | None = timedelta(minutes=60)
+    fail_on_run_gap: bool = False  # a gap over max_run_gap fails the run instead of warning
 
     SETTINGS: ClassVar[dict[str, str]] = {  # attribute -> setting name
         "min_rows_per_listing_page": "WIRECRAWLER_MIN_ROWS_PER_LISTING_PAGE",
@@ -47,38 +51,49 @@ class Thresholds:
         "min_lead_share": "WIRECRAWLER_MIN_LEAD_SHARE",
         "max_retries": "WIRECRAWLER_MAX_RETRIES",
         "max_run_gap": "WIRECRAWLER_MAX_RUN_GAP_MINUTES",
+        "fail_on_run_gap": "WIRECRAWLER_FAIL_ON_RUN_GAP",
     }
 
     @classmethod
     def from_settings(cls, settings) -> Thresholds:
         """Reads the thresholds that are set (Scrapy ``Settings``); the others keep their defaults.
 
-        Raises ValueError, naming the setting, for a value that is not a valid threshold.
+        Raises ``SettingError``, naming the setting, for a value that is not a valid threshold.
         """
-        names = cls.SETTINGS
-        chosen: dict[str, Any] = {}
+        return read_strictly(settings, cls.read)
 
-        def read(attr: str, getter, valid, meaning: str):
-            raw = settings.get(names[attr])
-            if raw is None:
-                return
-            try:
-                value = getter(names[attr])
-            except (TypeError, ValueError):
-                value = None
-            if value is None or not valid(value):
-                raise ValueError(f"-s {names[attr]} must be {meaning}, not {raw!r}")
-            chosen[attr] = value
-
-        read("min_rows_per_listing_page", settings.getfloat, lambda v: v >= 0, "a number >= 0")
-        read("min_fill_rates", settings.getdict, _valid_fill_rates, "a JSON object of feed field: share (0 to 1)")
-        read("fill_rate_min_records", settings.getint, lambda v: v >= 1, "a whole number >= 1")
-        read("min_lead_share", settings.getfloat, lambda v: 0 <= v <= 1, "a share from 0 to 1")
-        read("max_retries", settings.getint, lambda v: v >= 0, "a whole number >= 0")
-        read("max_run_gap", settings.getfloat, lambda v: v > 0, "a number of minutes > 0")
-        if "max_run_gap" in chosen:
-            chosen["max_run_gap"] = timedelta(minutes=chosen["max_run_gap"])
-        return cls(**chosen)
+    @classmethod
+    def read(cls, reader: SettingsReader) -> Thresholds:
+        """As ``from_settings``; a bad value is recorded in *reader* and its default used."""
+        names, default = cls.SETTINGS, cls()
+        gap_minutes = reader.number(
+            names["max_run_gap"], default.max_run_gap.total_seconds() / 60,
+            "the longest gap since the previous successful run", minimum=0, note="minutes; 0: not checked",
+            default_shown="60",
+        )  # fmt: skip
+        return cls(
+            min_rows_per_listing_page=reader.number(
+                names["min_rows_per_listing_page"], default.min_rows_per_listing_page,
+                "the fewest rows per listing page", minimum=0,
+            ),
+            min_fill_rates=reader.mapping(
+                names["min_fill_rates"], default.min_fill_rates, "the fill rates",
+                _valid_fill_rates, "a JSON object of feed field: share (0 to 1)",
+            ),
+            fill_rate_min_records=reader.whole(
+                names["fill_rate_min_records"], default.fill_rate_min_records,
+                "the fewest records whose fill rates are judged", minimum=1,
+            ),
+            min_lead_share=reader.number(
+                names["min_lead_share"], default.min_lead_share, "the share of article pages giving a lead",
+                minimum=0, maximum=1,
+            ),
+            max_retries=reader.whole(names["max_retries"], default.max_retries, "the most retries", minimum=0),
+            max_run_gap=timedelta(minutes=gap_minutes) if gap_minutes else None,
+            fail_on_run_gap=reader.boolean(
+                names["fail_on_run_gap"], default.fail_on_run_gap, "failing the run on a long gap"
+            ),
+        )  # fmt: skip
 
 
 def _valid_fill_rates(rates: dict) -> bool:
@@ -107,6 +122,7 @@ class RunFigures:
     failed_requests: int
     malformed_pages: int
     malformed_parts: int
+    first_failed_request: str | None = None  # "URL: reason" of the first request failed for good
 
     @classmethod
     def from_stats(cls, stats: Mapping[str, Any]) -> RunFigures:
@@ -133,6 +149,7 @@ class RunFigures:
             failed_requests=count("wirecrawler/requests_failed"),
             malformed_pages=count("wirecrawler/pages_malformed"),
             malformed_parts=count("wirecrawler/parts_malformed"),
+            first_failed_request=stats.get("wirecrawler/first_failed_request"),
         )
 
 
@@ -141,6 +158,7 @@ class Check:
     name: str
     passed: bool
     message: str  # one line: what was measured, and against what
+    warning: bool = False  # passed, but says something to look at (logged at WARNING)
 
     def failure(self) -> str:
         """The check's failure as ``RunOutcome`` reports it."""
@@ -273,17 +291,27 @@ def _duration(span: timedelta) -> str:
 
 
 def check_run_gap(previous_success_end: datetime | None, run_start: datetime, limits: Thresholds) -> Check:
-    """The schedule kept running: the previous successful run ended recently enough."""
+    """The schedule kept running: the previous successful run ended recently enough.
+
+    A longer gap is reported, as a warning: after a pause of the schedule or a machine that was
+    off, the run itself did its work. With ``fail_on_run_gap`` the gap fails the run instead;
+    with no ``max_run_gap`` it is reported only.
+    """
     if previous_success_end is None:
         return Check(RUN_GAP, True, "no earlier successful run of this crawl on record")
     gap = run_start - previous_success_end
-    message = (
-        f"{_duration(gap)} since the previous successful run ended "
-        f"(maximum {_duration(limits.max_run_gap)})"
+    measured = f"{_duration(gap)} since the previous successful run ended"
+    if limits.max_run_gap is None:
+        return Check(RUN_GAP, True, f"{measured} (not checked: {Thresholds.SETTINGS['max_run_gap']}=0)")
+    measured = f"{measured} (maximum {_duration(limits.max_run_gap)})"
+    if gap <= limits.max_run_gap:
+        return Check(RUN_GAP, True, measured)
+    message = f"{measured}: were runs missed?"
+    if limits.fail_on_run_gap:
+        return Check(RUN_GAP, False, message)
+    return Check(
+        RUN_GAP, True, f"{message} (a warning; {Thresholds.SETTINGS['fail_on_run_gap']}=1 fails the run on it)", warning=True
     )
-    if gap > limits.max_run_gap:
-        return Check(RUN_GAP, False, f"{message}: were runs missed?")
-    return Check(RUN_GAP, True, message)
 
 
 RUN_CHECKS = (check_listing_rows, check_article_pages, check_fields_filled, check_records_parsed, check_requests)

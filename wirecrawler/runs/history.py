@@ -21,6 +21,7 @@ from typing import Any
 
 from wirecrawler.portal.timeline import parse_iso, utc_iso
 from wirecrawler.runs.checks import KINDS, RUN_GAP, Check, RunFigures
+from wirecrawler.settingvalues import SettingsReader, read_strictly
 from wirecrawler.store.atomicfile import write_new
 
 logger = logging.getLogger(__name__)
@@ -36,14 +37,15 @@ class ReportConfig:
 
     @classmethod
     def from_settings(cls, settings, feed_dir: Path) -> ReportConfig:
-        """From Scrapy settings: ``WIRECRAWLER_REPORTS_KEPT``; the reports go in *feed_dir*."""
-        raw = settings.get("WIRECRAWLER_REPORTS_KEPT")
-        try:
-            keep = cls.keep if raw is None else settings.getint("WIRECRAWLER_REPORTS_KEPT")
-        except ValueError:
-            keep = 0
-        if keep < 1:
-            raise ValueError(f"-s WIRECRAWLER_REPORTS_KEPT must be a whole number >= 1, not {raw!r}")
+        """From Scrapy settings: ``WIRECRAWLER_REPORTS_KEPT``; the reports go in *feed_dir*.
+
+        Raises ``SettingError`` for a value it cannot use."""
+        return read_strictly(settings, cls.read, feed_dir)
+
+    @classmethod
+    def read(cls, reader: SettingsReader, feed_dir: Path) -> ReportConfig:
+        """As ``from_settings``; a bad value is recorded in *reader* and its default used."""
+        keep = reader.whole("WIRECRAWLER_REPORTS_KEPT", cls.keep, "the number of run reports kept", minimum=1)
         return cls(reports_dir=feed_dir / "reports", keep=keep)
 
 
@@ -96,6 +98,7 @@ def build_report(
             "retries": figures.retries,
             "download_errors": figures.download_errors,
             "failed": figures.failed_requests,
+            "first_failed": figures.first_failed_request,  # "URL: reason", or null
         },
         "feeds": [asdict(feed) for feed in feeds],
         "monitors": [asdict(check) for check in checks],

@@ -16,9 +16,18 @@ from urllib.parse import urlsplit
 
 import scrapy
 from scrapy import signals
-from scrapy.exceptions import DontCloseSpider, DownloadCancelledError, IgnoreRequest
+from scrapy.exceptions import (
+    CannotResolveHostError,
+    DontCloseSpider,
+    DownloadCancelledError,
+    DownloadConnectionRefusedError,
+    IgnoreRequest,
+)
 from scrapy.http import TextResponse
 from scrapy.spidermiddlewares.httperror import HttpError
+from twisted.internet.error import ConnectionDone, ConnectionRefusedError, DNSLookupError
+from twisted.protocols.basic import LineReceiver
+from twisted.web.client import ResponseFailed, ResponseNeverReceived
 
 from wirecrawler.config import WireConfig
 from wirecrawler.extensions import SeenStoreExtension
@@ -36,6 +45,39 @@ DEFAULT_MAX_AGE_HOURS = 48.0
 PAGE_KIND = "wirecrawler_page"  # request meta: "listing", "article" or "release"
 RELEASE_URL = "data:,release"
 GONE = (404, 410)  # an article the listing links to that the site no longer has
+
+
+def connection_failure(error: BaseException, url: str) -> str:
+    """What went wrong fetching *url*, said for an operator rather than as Twisted says it.
+
+    The HTTP client's own words are kept where they are clear (a timeout says what took how long).
+    """
+    host = urlsplit(url).hostname or url
+    netloc = urlsplit(url).netloc or host
+    cause = error.__cause__ or error  # Scrapy wraps Twisted's errors (CannotResolveHostError ...)
+    if isinstance(error, CannotResolveHostError) or isinstance(cause, DNSLookupError):
+        return f"DNS lookup failed: no address for {host}"
+    if isinstance(error, DownloadConnectionRefusedError) or isinstance(cause, ConnectionRefusedError):
+        return f"connection refused by {netloc}: nothing listens there"
+    if isinstance(cause, ResponseNeverReceived):
+        return f"{netloc} closed the connection without answering ({_reasons(cause)})"
+    if isinstance(cause, ResponseFailed):
+        if cause.reasons and all(reason.check(ConnectionDone) for reason in cause.reasons):
+            # The HTTP client closes the connection itself, cleanly, on a header line longer than
+            # its limit; so does a server that hangs up inside its headers, which is rarer.
+            limit = LineReceiver.MAX_LENGTH // 1024
+            return (
+                f"the response headers from {netloc} were too large or cut off: the connection closed "
+                f"while they were read (a header line over {limit} KB closes it)"
+            )
+        return f"the response from {netloc} was cut off ({_reasons(cause)})"
+    return str(error) or type(error).__name__
+
+
+def _reasons(failed: ResponseFailed) -> str:
+    # Twisted adds a _DataLoss (its private marker, without a message) to the connection's reason.
+    said = [reason.getErrorMessage() for reason in failed.reasons if reason.type.__name__ != "_DataLoss"]
+    return "; ".join(dict.fromkeys(said)) or "no reason given"
 
 
 def _positive(name: str, value, convert):
@@ -93,10 +135,20 @@ class BuitenlandSpider(scrapy.Spider):
         """For the crawl command: a bad ``-a`` argument is a usage error, said before any start-up."""
         CrawlArguments.parse(*args, **kwargs)
 
+    @classmethod
+    def run_for(cls, *args, **kwargs) -> Run:
+        """The run a crawl with these ``-a`` arguments is, starting now: for the crawl command, to
+        report a run it refused before any spider was built (a bad set-up)."""
+        return cls._run_of(CrawlArguments.parse(*args, **kwargs))
+
+    @classmethod
+    def _run_of(cls, arguments: CrawlArguments) -> Run:
+        return Run(spider=cls.name, start_url=arguments.start_url, started=datetime.now(UTC))
+
     def __init__(self, *args, **kwargs):
         arguments = CrawlArguments.parse(*args, **kwargs)
         super().__init__()
-        self.run = Run(spider=self.name, start_url=arguments.start_url, started=datetime.now(UTC))
+        self.run = self._run_of(arguments)
         self.max_pages = arguments.max_pages
         self.max_age = arguments.max_age
         self._book = StoryBook()
@@ -244,6 +296,9 @@ class BuitenlandSpider(scrapy.Spider):
                 logger.warning("Article page %s not fetched: %s", request.url, reason)
             return
         self._inc("requests_failed")
+        if self.crawler.stats.get_value("wirecrawler/first_failed_request") is None:
+            # Named in the run's last line: the cause an operator can act on.
+            self.crawler.stats.set_value("wirecrawler/first_failed_request", f"{request.url}: {reason}")
         logger.error("Request failed: %s (%s page): %s", request.url, kind, reason)
 
     def _why_not_fetched(self, failure) -> tuple[str, bool]:
@@ -262,7 +317,7 @@ class BuitenlandSpider(scrapy.Spider):
             return f"HTTP {response.status}", False
         if failure.check(IgnoreRequest):
             return str(failure.value), True
-        return failure.getErrorMessage() or failure.type.__name__, False
+        return connection_failure(failure.value, failure.request.url), False
 
     def release_stories(self, spider):
         """On idle, schedule the release of the run's sightings: nothing more can arrive.

@@ -37,6 +37,27 @@ def fsync_dir(path: Path) -> None:
         os.close(fd)
 
 
+def replace_whole(target: Path, data: bytes, mode: int | None = None) -> Path:
+    """Replaces *target* with *data*, so that readers see the old file or the whole new one: for
+    files that are rewritten on purpose (metrics, the status page), never for published ones.
+    *mode*: the file's permission bits whatever the umask. On any error the temporary file is
+    removed, *target* is left as it was, and the error is raised."""
+    temp = temp_path_beside(target)
+    try:
+        with create_exclusively(temp) as file:
+            if mode is not None:
+                os.fchmod(file.fileno(), mode)
+            file.write(data)
+            file.flush()
+            os.fsync(file.fileno())
+        os.replace(temp, target)
+    except BaseException:
+        temp.unlink(missing_ok=True)
+        raise
+    fsync_dir(target.parent)
+    return target
+
+
 def unclaimed_names(path: Path) -> Iterator[Path]:
     """*path*, then ``<stem>-2<suffix>``, ``<stem>-3<suffix>`` and so on, without end: the names a
     file is published under when the ones before are taken (two runs in one second, a clock set back)."""
