@@ -1,6 +1,6 @@
 """Every benchmark in one run, each against its baseline in the same run: ``make bench``.
 
-usage: python -m bench.run_all [--only seen,parse,crawl,rerun] [--rounds N] [--workdir DIR]
+usage: python -m bench.run_all [--only seen,parse,crawl,rerun,engine] [--rounds N] [--workdir DIR]
 
 Run from the project root with the benchmark environment (``bench/.venv``, which ``make bench``
 builds from bench/requirements.txt). The large site is generated once into the work directory
@@ -17,7 +17,7 @@ import tempfile
 import time
 from pathlib import Path
 
-BENCHMARKS = ("seen", "parse", "crawl", "rerun")
+BENCHMARKS = ("seen", "parse", "crawl", "rerun", "engine")
 
 
 def summary(results: dict[str, dict]) -> str:
@@ -76,6 +76,17 @@ def summary(results: dict[str, dict]) -> str:
             f"(similarity {a['project']['similarity_mean']}) | trafilatura {a['trafilatura']['exact_share']} "
             f"(similarity {a['trafilatura']['similarity_mean']}) | | | |"
         )
+    if engine := results.get("engine"):
+        for kind in ("listing", "article"):
+            c = engine[f"{kind}_lexbor_vs_lxml"]
+            lines.append(
+                f"| engine | µs CPU per {kind} page | lexbor {c['lexbor_us_per_page']['median']} "
+                f"| lxml (parse_page) {c['lxml_us_per_page']['median']} | lxml/lexbor {span(c['ratio'])} | ≥ 2 | {c['ratio']['median'] >= 2} |"
+            )
+        d = engine["differences"]
+        lines.append(
+            f"| engine | pages read differently, of {d['pages']:,} | {d['pages_differing']} | | | 0 | {d['pages_differing'] == 0} |"
+        )
     if rerun := results.get("rerun"):
         for size in rerun["sizes"]:
             lines.append(
@@ -104,17 +115,26 @@ def main(argv: list[str] | None = None) -> int:
     chosen = [name for name in args.only.split(",") if name]
     if unknown := set(chosen) - set(BENCHMARKS):
         parser.error(f"unknown benchmarks: {', '.join(sorted(unknown))}")
+    if "engine" in chosen and importlib.util.find_spec("selectolax") is None:
+        print("bench: selectolax is missing; run `make bench` (it builds bench/.venv)", file=sys.stderr)
+        return 2
     if "parse" in chosen and importlib.util.find_spec("trafilatura") is None:
         print("bench: trafilatura is missing; run `make bench` (it builds bench/.venv)", file=sys.stderr)
         return 2
 
     from bench import crawl_bench, parse_bench, rerun_bench, seen_bench
 
+    def engine(work: Path) -> dict:
+        from bench import engine_bench  # needs selectolax
+
+        return engine_bench.run(work)
+
     runners = {
         "seen": lambda work: seen_bench.run(work),
         "parse": lambda work: parse_bench.run(work),
         "crawl": lambda work: crawl_bench.run(work, rounds=args.rounds),
         "rerun": lambda work: rerun_bench.run(work, rounds=args.rounds),
+        "engine": engine,
     }
     results = {}
     with tempfile.TemporaryDirectory(prefix="wirecrawler-bench-") as temporary:
