@@ -41,7 +41,14 @@ class Crawl:
         return [r for paths in self.files.values() for path in paths for r in read_jsonl(path)]
 
 
-def crawl(base_url: str, state: Path, *args: str, output: Path | None = None, env: dict | None = None) -> Crawl:
+def crawl(
+    base_url: str,
+    state: Path,
+    *args: str,
+    output: Path | None = None,
+    env: dict | None = None,
+    prefix: tuple[str, ...] = (),
+) -> Crawl:
     """One ``scrapy crawl buitenland`` run against *base_url* with its state and feeds under *state*.
 
     Feed files of earlier runs in the same *state* are not reported again.
@@ -52,7 +59,7 @@ def crawl(base_url: str, state: Path, *args: str, output: Path | None = None, en
     if output is not None:
         command += ["-O", str(output)]
     done = subprocess.run(
-        command,
+        [*prefix, *command],
         cwd=ROOT,
         capture_output=True,
         text=True,

@@ -2,7 +2,8 @@
 URL and what went wrong, before the monitors' findings and the count of errors logged.
 
 Real crawls (``scrapy crawl`` subprocesses): a start URL on a name that never resolves (``.invalid``,
-RFC 2606: no lookup succeeds, and no site is reached), a server that sends a 100 KB response
+RFC 2606), looked up in a network namespace of its own with no network (``unshare --net``), so
+the lookup fails on this machine and no query leaves it; a server that sends a 100 KB response
 header (``tests.faultserver``), and a port nobody listens on.
 """
 
@@ -15,6 +16,7 @@ from tests.faultserver import Header, serving
 from wirecrawler.local.server import served
 
 ONCE = ("-s", "RETRY_TIMES=0")  # the cause is the same on every try: one is enough
+NO_NETWORK = ("unshare", "--net")  # a network namespace with no interface up: no DNS query leaves
 
 
 def last_line(log: str) -> str:
@@ -28,7 +30,7 @@ def report_failures(state) -> list[str]:
 
 def test_a_name_that_does_not_resolve_is_named_first_in_the_last_line(tmp_path):
     url = "http://wirecrawler-test.invalid/nieuws/buitenland"
-    run = crawl("http://wirecrawler-test.invalid", tmp_path, *ONCE)
+    run = crawl("http://wirecrawler-test.invalid", tmp_path, *ONCE, prefix=NO_NETWORK)
     assert run.returncode == 1
     cause = f"1 request failed ({url}: DNS lookup failed: no address for wirecrawler-test.invalid)"
     assert f"ERROR: Run failed: {cause}; monitor listing_rows: " in last_line(run.log)

@@ -44,6 +44,12 @@ CHROMIUM_ARGS = [
     "--disable-background-networking",
     "--disable-component-update",
     "--disable-sync",
+    # Debian's Chromium still looked up accounts.google.com and update.googleapis.com (its
+    # built-in extensions, their updater and sign-in): no extensions, no default apps.
+    "--disable-extensions",
+    "--disable-default-apps",
+    "--disable-domain-reliability",
+    "--no-pings",
 ]
 # The HTTP status of the page's own document, 0 when the browser does not know it.
 NAVIGATION_STATUS_JS = "() => (performance.getEntriesByType('navigation')[0] || {}).responseStatus || 0"
