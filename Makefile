@@ -4,7 +4,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 DEMO := demo
 
-.PHONY: demo test venv system-deps conformance clean bench scrapy-suite
+.PHONY: demo shared-demo test venv system-deps conformance clean bench bench-backfill scrapy-suite scrapyd
 
 $(PY): requirements.txt
 	$(PYTHON) -m venv $(VENV)
@@ -15,14 +15,16 @@ $(PY): requirements.txt
 venv: $(PY)
 
 # Debian packages the tests use for real, one a line: Chromium for rendering (playwright cannot
-# download browsers here), logrotate for the deploy config, Prometheus's promtool and
-# node_exporter for the metrics. As root, `make test` installs the missing ones and only what
-# they depend on: no recommended packages, never an installed package named (apt-get install
-# would upgrade it), never `apt-get upgrade`. Its first line says what it installs, and names
-# any installed package a missing one needs a newer version of (the only upgrade it makes).
+# download browsers here), logrotate for the deploy config, the PostgreSQL server for the shared
+# store's tests, Prometheus's promtool and node_exporter for the metrics. As root, `make test`
+# installs the missing ones and only what they depend on: no recommended packages, never an
+# installed package named (apt-get install would upgrade it), never `apt-get upgrade`. Its first
+# line says what it installs, and names any installed package a missing one needs a newer
+# version of (the only upgrade it makes).
 SYSTEM_PACKAGES := \
 	chromium \
 	logrotate \
+	postgresql \
 	prometheus \
 	prometheus-node-exporter
 APT_INSTALL := apt-get install --yes --no-install-recommends
@@ -44,6 +46,12 @@ system-deps:
 # Serve the bundled sample site locally, crawl it, and say where the feeds went.
 demo: $(PY)
 	$(PY) -m wirecrawler demo --site sample_site --out $(DEMO)
+
+# The shared set-up (several hosts): start PostgreSQL and SeaweedFS here, crawl the sample site as
+# two hosts at once (one publishes, the other exits 75), show the publication log, stop them.
+SHARED_DEMO := shared-demo
+shared-demo: $(PY) system-deps
+	$(PY) -m wirecrawler shared-demo --site sample_site --out $(SHARED_DEMO)
 
 # Scrapy's own feed-export tests run on the project's feed storage (tests/scrapy_suite/run.py):
 # Scrapy's sdist, fetched once and unpacked into .cache/ (git-ignored), and the extra packages
@@ -74,8 +82,20 @@ $(SCRAPY_SUITE_DEPS)/.installed: $(PY) tests/scrapy_suite/requirements.txt
 
 scrapy-suite: $(SCRAPY_SUITE)/PKG-INFO $(SCRAPY_SUITE_DEPS)/.installed
 
+# Scrapyd's own environment (deploy/README.md, "Under Scrapyd"; tests/e2e/test_scrapyd.py):
+# Scrapyd 1.6, scrapyd-client and setuptools < 81, pinned, with the crawler's requirements,
+# since the crawler's egg runs in Scrapyd's Python.
+SCRAPYD_PY := $(VENV)/scrapyd/bin/python
+$(SCRAPYD_PY): requirements.txt deploy/scrapyd/requirements.txt
+	$(PYTHON) -m venv $(VENV)/scrapyd
+	$(SCRAPYD_PY) -m pip install --quiet --upgrade pip
+	$(SCRAPYD_PY) -m pip install --quiet -r deploy/scrapyd/requirements.txt
+	touch $(SCRAPYD_PY)
+
+scrapyd: $(SCRAPYD_PY)
+
 # Every test, none skipped in CI; pytest's "no tests ran" (exit 5) is a failure too.
-test: $(PY) system-deps scrapy-suite
+test: $(PY) system-deps scrapy-suite scrapyd
 	@$(PY) -m pytest $(PYTEST_ARGS); rc=$$?; \
 	if [ $$rc -eq 5 ]; then echo "make test: pytest ran no test" >&2; fi; exit $$rc
 
@@ -84,6 +104,7 @@ conformance: $(PY)
 
 # Benchmarks against their baselines (bench/README.md), in their own venv: the project's pins
 # plus what only they use (trafilatura). BENCH_ARGS passes options, e.g. --only crawl,parse.
+# --only store starts a PostgreSQL server of its own, from the programs make shared-demo uses.
 BENCH_PY := bench/.venv/bin/python
 $(BENCH_PY): requirements.txt bench/requirements.txt
 	$(PYTHON) -m venv bench/.venv
@@ -93,6 +114,11 @@ $(BENCH_PY): requirements.txt bench/requirements.txt
 
 bench: $(BENCH_PY)
 	$(BENCH_PY) -m bench.run_all $(BENCH_ARGS)
+
+# The backfill of a 20,000-article archive (bench/backfill_bench.py): run time, rate, memory. About
+# 10 minutes, so not part of `make bench`. BENCH_ARGS passes options, e.g. --windows 20 --no-baseline.
+bench-backfill: $(BENCH_PY)
+	$(BENCH_PY) -m bench.backfill_bench $(BENCH_ARGS)
 
 clean:
 	rm -rf $(DEMO) .pytest_cache

@@ -1,6 +1,6 @@
 """Every benchmark in one run, each against its baseline in the same run: ``make bench``.
 
-usage: python -m bench.run_all [--only seen,parse,crawl,rerun,engine] [--rounds N] [--workdir DIR]
+usage: python -m bench.run_all [--only seen,parse,crawl,rerun,engine,store] [--rounds N] [--workdir DIR]
 
 Run from the project root with the benchmark environment (``bench/.venv``, which ``make bench``
 builds from bench/requirements.txt). The large site is generated once into the work directory
@@ -17,7 +17,7 @@ import tempfile
 import time
 from pathlib import Path
 
-BENCHMARKS = ("seen", "parse", "crawl", "rerun", "engine")
+BENCHMARKS = ("seen", "parse", "crawl", "rerun", "engine", "store")
 
 
 def summary(results: dict[str, dict]) -> str:
@@ -93,6 +93,10 @@ def summary(results: dict[str, dict]) -> str:
                 f"| rerun | wall s, store of {size['store_ids']:,} ids | {span(size['rerun_wall_seconds'])} "
                 f"| bare one-page crawl {span(size['bare_one_page_wall_seconds'])} | {size['ratio']} | ≤ 2 | {size['ratio'] <= 2} |"
             )
+    if store := results.get("store"):
+        from bench import store_bench
+
+        lines.extend(store_bench.table_rows(store))
     if seen := results.get("seen"):
         lines.append(
             f"| seen | µs per lookup, {seen['ids']:,} ids | {span(seen['lookup_hits_us_per_id_wall'])} "
@@ -129,12 +133,18 @@ def main(argv: list[str] | None = None) -> int:
 
         return engine_bench.run(work)
 
+    def store(work: Path) -> dict:
+        from bench import store_bench  # needs psycopg and PostgreSQL's server programs
+
+        return store_bench.run(work)
+
     runners = {
         "seen": lambda work: seen_bench.run(work),
         "parse": lambda work: parse_bench.run(work),
         "crawl": lambda work: crawl_bench.run(work, rounds=args.rounds),
         "rerun": lambda work: rerun_bench.run(work, rounds=args.rounds),
         "engine": engine,
+        "store": store,
     }
     results = {}
     with tempfile.TemporaryDirectory(prefix="wirecrawler-bench-") as temporary:

@@ -90,6 +90,24 @@ CONTRACT_FIELDS = [
 ]  # fmt: skip
 
 
+def feed_keys(where: str, data: bytes, kind: str) -> list[tuple[str, str]]:
+    """The (kind, id) of every line of a feed file, each parsed as JSON; fails on any invalid line."""
+    assert data.endswith(b"\n"), f"{where}: the last line has no end (a torn write): ...{data[-80:]!r}"
+    keys = []
+    for number, line in enumerate(data.split(b"\n")[:-1], start=1):
+        try:
+            record = json.loads(line)
+        except ValueError as exc:
+            raise AssertionError(f"{where} line {number} is not valid JSON ({exc}): {line[:120]!r}...") from None
+        assert isinstance(record, dict), f"{where} line {number} is not a JSON object"
+        assert record.get("kind") == kind, f"{where} line {number}: kind {record.get('kind')!r} in the {kind}s folder"
+        assert re.fullmatch(r"[0-9a-f]{32}", str(record.get("id"))), f"{where} line {number}: id {record.get('id')!r}"
+        missing = [name for name in CONTRACT_FIELDS if name not in record]
+        assert not missing, f"{where} line {number} lacks {missing}"
+        keys.append((kind, record["id"]))
+    return keys
+
+
 def differences(got: list[dict], expected: list[dict]) -> list[str]:
     """Every way *got* differs from *expected*, record by record (URLs compared by path)."""
     problems = []

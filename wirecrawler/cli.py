@@ -9,6 +9,10 @@ import sys
 from dataclasses import asdict
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from wirecrawler.store.readers import FeedPlace
 
 
 def site_problem(site: Path) -> str | None:
@@ -50,6 +54,21 @@ def demo(args: argparse.Namespace) -> int:
         print(f"demo: {problem}", file=sys.stderr)
         return 2
     return run_demo(Path(args.site), Path(args.out))
+
+
+def shared_demo(args: argparse.Namespace) -> int:
+    from wirecrawler.local.shareddemo import run_shared_demo
+
+    if problem := site_problem(Path(args.site)):
+        print(f"shared-demo: {problem}", file=sys.stderr)
+        return 2
+    return run_shared_demo(Path(args.site), Path(args.out))
+
+
+def backfill(args: argparse.Namespace) -> int:
+    from wirecrawler.backfill.driver import run_backfill
+
+    return run_backfill(args)
 
 
 def looks_like_html(text: str) -> bool:
@@ -131,57 +150,107 @@ def parse(args: argparse.Namespace) -> int:
     return 0
 
 
-def feed_dir_of(args: argparse.Namespace) -> Path:
-    """``--feed-dir`` (a path as typed: relative to the working directory), or else the crawl's
-    feed directory, found as a crawl finds it: the project's settings, relative to the project root."""
+OBJECT_SCHEME = "s3://"  # a feed directory in object storage: the shared feed place
+SHARED_STORE_SCHEMES = ("postgresql://", "postgres://")  # the URLs wirecrawler.store.pgstore opens
+
+
+class UsageError(Exception):
+    """Options or settings a command cannot work with: exit status 2, as for argparse's own."""
+
+
+def feed_place_of(args: argparse.Namespace) -> FeedPlace:
+    """The feed place of ``--feed-dir`` (as typed: a relative path is relative to the working
+    directory), or else the crawl's, found as a crawl finds it: the project's settings, a relative
+    path relative to the project root.
+
+    A feed directory that is an ``s3://`` URL is the shared place: its files there, its log in the
+    PostgreSQL store of ``--store``, or else of the setting ``WIRECRAWLER_SEEN_STORE``. Raises
+    ``UsageError`` when that store is no PostgreSQL URL or ``--store`` comes with a local feed
+    directory, ``SettingError`` for a setting that cannot be used, and ``SeenStoreError`` when the
+    store or the object storage cannot be used.
+    """
+    from functools import cache
+
     from scrapy.utils.project import get_project_settings
 
     from wirecrawler.config import WireConfig
+    from wirecrawler.settingvalues import SettingsReader
+    from wirecrawler.store.readers import LocalFeeds, SharedFeeds
 
-    if args.feed_dir:
-        return Path(args.feed_dir)
-    return WireConfig.from_settings(get_project_settings()).feed_dir
+    settings = cache(get_project_settings)  # read only for what the options leave out
+    feed_dir = args.feed_dir or SettingsReader(settings()).text("WIRECRAWLER_FEED_DIR", None)
+    if feed_dir is None or not feed_dir.startswith(OBJECT_SCHEME):
+        place = LocalFeeds(Path(args.feed_dir) if args.feed_dir else WireConfig.from_settings(settings()).feed_dir)
+        if args.store:
+            raise UsageError(
+                f"--store is for a shared feed place ({OBJECT_SCHEME}bucket/prefix), whose log is in that store: "
+                f"the log of {place.name} is {place.log_name}"
+            )
+        return place
+    store_url = args.store or WireConfig.from_settings(settings()).seen_store
+    if not store_url.startswith(SHARED_STORE_SCHEMES):
+        origin = "--store" if args.store else "the setting WIRECRAWLER_SEEN_STORE"
+        scheme, is_url, _ = store_url.partition("://")  # the rest may hold a password: not shown
+        raise UsageError(
+            f"{feed_dir} is a shared feed place, whose publication log is in a PostgreSQL store: name it with "
+            f"--store postgresql://USER@HOST:PORT/DATABASE or the setting WIRECRAWLER_SEEN_STORE "
+            f"({origin} is {f'a {scheme}:// URL' if is_url else 'no URL'})"
+        )
+    from wirecrawler.store.objects import ObjectFeeds
+    from wirecrawler.store.pgstore import SharedStore
 
-
-def no_log(feed_dir: Path) -> str:
-    from wirecrawler.store.publog import LOG_NAME
-
-    return f"feeds: no publication log at {feed_dir / LOG_NAME}: nothing was published there yet"
+    store = SharedStore.open(store_url)
+    try:
+        return SharedFeeds(store, ObjectFeeds.connect(feed_dir))
+    except BaseException:
+        store.close()
+        raise
 
 
 def feeds(args: argparse.Namespace) -> int:
-    from wirecrawler.store.readers import LogUnreadable, has_log
+    from wirecrawler.settingvalues import SettingError
+    from wirecrawler.store.readers import LogUnreadable
+    from wirecrawler.store.seen import SeenStoreError
 
-    feed_dir = feed_dir_of(args)
-    if not has_log(feed_dir):
-        print(no_log(feed_dir), file=sys.stderr)
-        if args.action == "verify":
-            return 1  # nothing there could be verified: a wrong --feed-dir is the likelier cause
-        if args.action != "read":
-            return 0
-        # read: the cursor stays; a cursor above 0 is another feed directory's (exit 1)
     try:
-        return args.feeds_handler(feed_dir, args)
-    except LogUnreadable as exc:
+        place = feed_place_of(args)
+    except (UsageError, SettingError) as exc:
+        print(f"feeds: {exc}", file=sys.stderr)
+        return 2
+    except SeenStoreError as exc:  # the shared store or the object storage cannot be used
+        print(f"feeds: {exc}", file=sys.stderr)
+        return 1
+    try:
+        if not place.has_log():
+            print(f"feeds: no publication log at {place.log_name}: nothing was published there yet", file=sys.stderr)
+            if args.action == "verify":
+                return 1  # nothing there could be verified: a wrong --feed-dir is the likelier cause
+            if args.action != "read":
+                return 0
+            # read: the cursor stays; a cursor above 0 is another feed directory's (exit 1)
+        return args.feeds_handler(place, args)
+    except (LogUnreadable, SeenStoreError) as exc:  # SeenStoreError: the shared store failed mid-way
         print(f"feeds: {exc}", file=sys.stderr)
         return 1
     except OSError as exc:  # the log itself cannot be read (permissions)
-        print(f"feeds: cannot read {exc.filename or feed_dir}: {exc.strerror or exc}", file=sys.stderr)
+        print(f"feeds: cannot read {exc.filename or place.name}: {exc.strerror or exc}", file=sys.stderr)
         return 1
+    finally:
+        place.close()
 
 
-def feeds_list(feed_dir: Path, args: argparse.Namespace) -> int:
+def feeds_list(place: FeedPlace, args: argparse.Namespace) -> int:
     from wirecrawler.store.readers import describe, list_entries
 
-    for listed in list_entries(feed_dir):
+    for listed in list_entries(place):
         print(describe(listed))
     return 0
 
 
-def feeds_read(feed_dir: Path, args: argparse.Namespace) -> int:
+def feeds_read(place: FeedPlace, args: argparse.Namespace) -> int:
     from wirecrawler.store.readers import follow
 
-    cursor, problems, files = follow(feed_dir, args.after)
+    cursor, problems, files = follow(place, args.after)
     out = sys.stdout.buffer  # the records as published, UTF-8 whatever the locale
     for file in files:
         if file.problem is not None:
@@ -194,10 +263,10 @@ def feeds_read(feed_dir: Path, args: argparse.Namespace) -> int:
     return 1 if problems else 0
 
 
-def feeds_verify(feed_dir: Path, args: argparse.Namespace) -> int:
+def feeds_verify(place: FeedPlace, args: argparse.Namespace) -> int:
     from wirecrawler.store.readers import verify
 
-    result = verify(feed_dir)
+    result = verify(place)
     for problem in result.problems:
         print(problem)
     if result.problems:
@@ -207,7 +276,7 @@ def feeds_verify(feed_dir: Path, args: argparse.Namespace) -> int:
     return 0
 
 
-def feeds_prune(feed_dir: Path, args: argparse.Namespace) -> int:
+def feeds_prune(place: FeedPlace, args: argparse.Namespace) -> int:
     from wirecrawler.store.readers import prune
 
     def report(file) -> None:
@@ -216,9 +285,9 @@ def feeds_prune(feed_dir: Path, args: argparse.Namespace) -> int:
         print(f"pruned {entry.path}: seq {entry.seq}, {entry.records} records, entered {entry.at}{gone}", flush=True)
 
     try:
-        result = prune(feed_dir, args.keep_days, datetime.now(UTC), on_pruned=report)
+        result = prune(place, args.keep_days, datetime.now(UTC), on_pruned=report)
     except OSError as exc:
-        print(f"feeds prune: stopped: {exc.filename or feed_dir}: {exc.strerror or exc}", file=sys.stderr)
+        print(f"feeds prune: stopped: {exc.filename or place.name}: {exc.strerror or exc}", file=sys.stderr)
         return 1
     for problem in result.problems:
         print(f"feeds prune: {problem}", file=sys.stderr)
@@ -259,6 +328,10 @@ FEEDS_HELP = """\
 Read the feed directory through its publication log (publications.log): files are found by
 their log entries, never by listing the directory.
 
+A feed directory given as s3://bucket/prefix is a shared feed place, written by crawls on
+several hosts: its files are in that object storage, its log in the PostgreSQL store named by
+--store or the setting WIRECRAWLER_SEEN_STORE. Every action works the same on it.
+
 exit status:
   list    0; also with no log yet (a message says so)
   read    0 when every file after the cursor was read; 1 when a file after it was pruned,
@@ -269,7 +342,9 @@ exit status:
           1 on any problem, and 1 with no log (nothing there could be verified)
   prune   0, also with no log or nothing old enough; 1 when a file could not be deleted or an
           entry was left alone (one line on stderr each)
-  any: 1 when the log cannot be read or has a line that is not an entry; 2 on a usage error
+  any: 1 when the log cannot be read or has a line that is not an entry, or the shared store or
+       object storage cannot be used; 2 on a usage error (also: a shared feed place without a
+       postgresql:// store, --store with a local feed directory, a setting that cannot be used)
 """
 
 
@@ -295,6 +370,30 @@ def build_parser() -> argparse.ArgumentParser:
     )
     demo_cmd.set_defaults(handler=demo)
 
+    shared_demo_cmd = commands.add_parser(
+        "shared-demo",
+        help="start PostgreSQL and SeaweedFS, crawl a saved site as two hosts sharing them, show the log; stop them",
+    )
+    shared_demo_cmd.add_argument("--site", default="sample_site", help="site directory (default: sample_site)")
+    shared_demo_cmd.add_argument(
+        "--out",
+        default="shared-demo",
+        help="the servers' data and logs, each host's state and the feeds copied out go here: a new or empty folder, "
+        "or one an earlier shared demo made (its own entries are replaced, nothing else is touched); default: shared-demo",
+    )
+    shared_demo_cmd.set_defaults(handler=shared_demo)
+
+    from wirecrawler.backfill.plan import BACKFILL_HELP, add_arguments
+
+    backfill_cmd = commands.add_parser(
+        "backfill",
+        help="walk the section's archive back to a date or a page, in resumable windows that publish as they go",
+        description=BACKFILL_HELP,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    add_arguments(backfill_cmd)
+    backfill_cmd.set_defaults(handler=backfill)
+
     parse_cmd = commands.add_parser(
         "parse",
         help="print the records of a saved page as JSON Lines",
@@ -316,8 +415,15 @@ def build_parser() -> argparse.ArgumentParser:
     feeds_cmd.add_argument(
         "--feed-dir",
         metavar="DIR",
-        help="the feed directory (default: the crawl's default, feeds/ in the project root, the folder of the "
-        "nearest scrapy.cfg above the working directory)",
+        help="the feed directory, or s3://bucket/prefix for a shared feed place (default: the crawl's, the setting "
+        "WIRECRAWLER_FEED_DIR, else feeds/ in the project root, the folder of the nearest scrapy.cfg above the "
+        "working directory)",
+    )
+    feeds_cmd.add_argument(
+        "--store",
+        metavar="URL",
+        help="with a shared feed place: the PostgreSQL store of its publication log, "
+        "postgresql://USER@HOST:PORT/DATABASE (default: the setting WIRECRAWLER_SEEN_STORE)",
     )
     feeds_cmd.set_defaults(handler=feeds)
     actions = feeds_cmd.add_subparsers(dest="action", required=True)

@@ -8,14 +8,31 @@ from __future__ import annotations
 import gc
 import logging
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from itemadapter import ItemAdapter
 from scrapy import signals
 from scrapy.exceptions import CloseSpider, NotConfigured
+from scrapy.utils.defer import deferred_from_coro
+from twisted.internet import task
 
 from wirecrawler.config import WireConfig
 from wirecrawler.store.faults import crash_point
-from wirecrawler.store.seen import MEMORY, SCHEME, SeenStore, SeenStoreBusy, SeenStoreError, StoreLock, sqlite_path
+from wirecrawler.store.feednames import kind_folders
+from wirecrawler.store.seen import (
+    MEMORY,
+    SCHEME,
+    SeenStore,
+    SeenStoreBusy,
+    SeenStoreError,
+    SeenStoreUnavailable,
+    StoreLock,
+    sqlite_path,
+)
+
+if TYPE_CHECKING:  # imported when used: psycopg and boto3 only for the shared set-up
+    from wirecrawler.store.objects import ObjectFeeds
+    from wirecrawler.store.pgstore import SharedStore
 
 logger = logging.getLogger(__name__)
 
@@ -31,18 +48,28 @@ class SeenStoreExtension:
     no per-kind feed published stay uncommitted, so the next run emits them again rather than
     losing them. A store that cannot be used (another live crawl holds its lock, a
     newer schema) stops the crawl at start, before it fetches anything.
+
+    With the shared store (``WireConfig.shared``: PostgreSQL and object storage), the lock is
+    the store's lease, taken at start and renewed every third of its length while the crawl
+    runs; a crawl whose lease is lost stops at once (``lease_lost``), since it may publish
+    nothing more. Its feeds (``wirecrawler.objectfeeds``) commit their ids as they publish.
     """
 
     def __init__(self, crawler, config: WireConfig):
         self.crawler = crawler
-        self.store: SeenStore | None = None
+        self.store: SeenStore | SharedStore | None = None
+        self.objects: ObjectFeeds | None = None  # the shared set-up's feed storage
         self.lock: StoreLock | None = None
+        self.lease_renewal: task.LoopingCall | None = None
         self.refusal: SeenStoreError | None = None  # why the store cannot be used, if it cannot
         # The (kind, id) of every record emitted and not yet published: keys only, never the
         # records, which a long run would hold by the thousand.
         self.unpublished: set[tuple[str, str]] = set()
         try:
-            self._open(sqlite_path(config.seen_store))
+            if config.shared:
+                self._open_shared(config)
+            else:
+                self._open(sqlite_path(config.seen_store))
         except SeenStoreError as unusable:
             self.refusal = unusable
             crawler.signals.connect(self.refuse_to_start, signal=signals.spider_opened)
@@ -50,6 +77,8 @@ class SeenStoreExtension:
         crawler.signals.connect(self.item_scraped, signal=signals.item_scraped)
         crawler.signals.connect(self.feed_slot_closed, signal=signals.feed_slot_closed)
         crawler.signals.connect(self.engine_stopped, signal=signals.engine_stopped)
+        if config.shared:
+            crawler.signals.connect(self.spider_opened, signal=signals.spider_opened)
 
     @classmethod
     def from_crawler(cls, crawler):
@@ -67,7 +96,35 @@ class SeenStoreExtension:
             if self.lock is not None:
                 self.lock.release()
             raise
-        recovery = self.store.recover()
+        self._count_recovered(self.store.recover())
+
+    def _open_shared(self, config: WireConfig) -> None:
+        from wirecrawler.store.objects import ObjectFeeds
+        from wirecrawler.store.pgstore import SharedStore
+
+        store = SharedStore.open(config.seen_store)
+        try:
+            store.acquire_lease(config.lease_seconds)
+            self.objects = ObjectFeeds.connect(config.feed_objects)
+            recovery = store.recover(self.objects, kind_folders(self.crawler.settings.getdict("FEEDS")))
+        except BaseException:
+            if self.objects is not None:
+                self.objects.close()
+            if store.epoch is not None:
+                store.release_lease()
+            store.close()
+            raise
+        self.store = store
+        self._count_recovered(recovery)
+        # Holding the lease, this host's crawl is the only one: files a killed crawl was writing are garbage.
+        leftovers = list(config.spool_dir.glob(".tmp-*")) if config.spool_dir.is_dir() else []
+        for leftover in leftovers:
+            leftover.unlink(missing_ok=True)
+        if leftovers:
+            self.crawler.stats.inc_value("wirecrawler/recovered/temp_files_removed", len(leftovers))
+        logger.info("Shared store %s: lease taken (epoch %d), feeds to %s", store.location, store.epoch, self.objects.url)
+
+    def _count_recovered(self, recovery) -> None:
         for name, count in vars(recovery).items():
             if count:
                 self.crawler.stats.inc_value(f"wirecrawler/recovered/{name}", count)
@@ -75,10 +132,32 @@ class SeenStoreExtension:
     def refuse_to_start(self, spider):
         """Closes the spider before it fetches anything. The refusal is said once, in the run's
         last line (``wirecrawler.runs.verdict``, which reads it from the stats), with the exit
-        status of its reason: 75 for a store another crawl holds, 78 for an unusable one."""
-        busy = isinstance(self.refusal, SeenStoreBusy)
+        status of its reason: 75 for a store another crawl holds or a server that cannot be
+        reached now, 78 for an unusable store."""
+        if isinstance(self.refusal, SeenStoreBusy):
+            reason = "seen_store_busy"
+        elif isinstance(self.refusal, SeenStoreUnavailable):
+            reason = "seen_store_unavailable"
+        else:
+            reason = "seen_store_unusable"
         self.crawler.stats.set_value("wirecrawler/not_started", str(self.refusal))
-        raise CloseSpider("seen_store_busy" if busy else "seen_store_unusable")
+        raise CloseSpider(reason)
+
+    # --- The shared store's lease.
+
+    def spider_opened(self, spider) -> None:
+        self.lease_renewal = task.LoopingCall(self._renew_lease)
+        self.lease_renewal.start(self.store.lease_seconds / 3, now=False)
+
+    def _renew_lease(self) -> None:
+        try:
+            self.store.renew_lease()
+        except SeenStoreError as lost:  # LeaseLost, or the server gone for longer than a restart
+            self.lease_renewal.stop()
+            self.lease_renewal = None
+            logger.error("Stopping the crawl: %s", lost)
+            self.crawler.stats.set_value("wirecrawler/lease_lost", str(lost))
+            deferred_from_coro(self.crawler.engine.close_spider_async(reason="lease_lost"))
 
     # --- The feed journal, written by wirecrawler.feeds.FileFeedStorage.
 
@@ -116,7 +195,7 @@ class SeenStoreExtension:
 
     def feed_slot_closed(self, slot):
         storage = slot.storage
-        if not getattr(storage, "published", False):
+        if not getattr(storage, "published", False) or getattr(storage, "committed_when_published", False):
             return
         added = self.store.commit_published(storage.temp_path)
         crash_point("after_seen_commit")
@@ -130,6 +209,14 @@ class SeenStoreExtension:
                 "%d records reached no published feed; their ids stay uncommitted and the next run emits them again",
                 len(self.unpublished),
             )
+        if self.lease_renewal is not None:
+            self.lease_renewal.stop()
+        if self.objects is not None:
+            self.objects.close()
+            try:
+                self.store.release_lease()
+            except SeenStoreError as exc:  # lost already, or the server gone: it expires by itself
+                logger.warning("Could not end the lease on the shared store now (%s): it expires by itself", exc)
         self.store.close()
         if self.lock is not None:
             self.lock.release()

@@ -35,6 +35,7 @@ from wirecrawler.store.faults import crash_point
 from wirecrawler.store.feedfile import InvalidFeedFile, record_keys
 from wirecrawler.store.feednames import feed_uri_params
 from wirecrawler.store.publog import PublicationLog
+from wirecrawler.store.seen import SeenStoreError
 
 KIND_OPTION = "wirecrawler_kind"  # FEEDS option: this feed publishes the records of that kind
 # A published lead makes the next run skip its article, and with it the "Meer uit" briefs that
@@ -50,7 +51,7 @@ def uri_params(params: dict[str, Any], spider) -> dict[str, Any]:
     if run is None:
         raise ValueError(f"the spider {spider.name!r} declares no run (wirecrawler.runs.run.Run) to name its feeds by")
     config = WireConfig.from_settings(spider.settings)
-    return feed_uri_params(params, feed_dir=str(config.feed_dir), run_start=run.stamp)
+    return feed_uri_params(params, feed_dir=config.feed_root, run_start=run.stamp)
 
 
 class HeldBack(RuntimeError):
@@ -59,11 +60,12 @@ class HeldBack(RuntimeError):
 
 class UnpublishedWithoutTraceback(logging.Filter):
     """Scrapy logs a feed that could not be stored with the exception's traceback. A feed this
-    storage refused on purpose (a torn or failed write, held back) is said in one line instead."""
+    storage refused on purpose (a torn or failed write, held back), or one a store it publishes
+    through refused (a lost lease, a server gone: ``SeenStoreError``), is said in one line instead."""
 
     def filter(self, record: logging.LogRecord) -> bool:
         refused = record.exc_info[1] if record.exc_info else None
-        if isinstance(refused, (InvalidFeedFile, HeldBack)):
+        if isinstance(refused, (InvalidFeedFile, HeldBack, SeenStoreError)):
             record.msg, record.args = f"{record.getMessage()}: {refused}", ()
             record.exc_info = record.exc_text = None
         return True

@@ -29,7 +29,7 @@ from pathlib import Path
 
 from scrapy.exceptions import NotConfigured
 
-from wirecrawler.config import RenamedSettings, WireConfig
+from wirecrawler.config import SHARED_SCHEMES, RenamedSettings, WireConfig
 from wirecrawler.metrics import MetricsConfig
 from wirecrawler.middlewares import PacingConfig
 from wirecrawler.render.addon import RenderConfig
@@ -90,10 +90,13 @@ def inspect(settings) -> Findings:
     if wire.seen_store_enabled:
         found.problems += _store_problems(reader, wire)
     feed_value = reader.text("WIRECRAWLER_FEED_DIR", str(WireConfig.feed_dir))
+    if wire.shared:  # the feeds go to object storage, checked when the crawl opens it; reports stay local
+        feed_value = str(wire.feed_dir)
     feed_problems = _folder_problems("WIRECRAWLER_FEED_DIR", feed_value, wire.feed_dir, "feed directory")
     found.problems += feed_problems
     if not feed_problems:
-        for folder, what in [*_kind_folders(settings, wire.feed_dir), (reports.reports_dir, "reports folder")]:
+        kind_folders = [] if wire.shared else _kind_folders(settings, wire.feed_dir)
+        for folder, what in [*kind_folders, (reports.reports_dir, "reports folder")]:
             problems = _folder_problems("WIRECRAWLER_FEED_DIR", feed_value, folder, what)
             found.problems += problems
             if folder == reports.reports_dir and not problems:
@@ -147,10 +150,15 @@ def _store_problems(reader: SettingsReader, wire: WireConfig) -> list[SettingErr
     """The seen store's URL, and the folder its file, journal and lock go in."""
     name = "WIRECRAWLER_SEEN_STORE"
     given = reader.raw(name)
+    if wire.seen_store.startswith(SHARED_SCHEMES):
+        return []  # a server: reached, and refused with its reason, when the crawl opens it
     try:
         path = sqlite_path(wire.seen_store)
     except SeenStoreError:
-        fix = "set it to sqlite:///path/to/seen.sqlite3 (a relative path is from the project root)"
+        fix = (
+            "set it to sqlite:///path/to/seen.sqlite3 (a relative path is from the project root),"
+            " or postgresql://user@host/database for several hosts"
+        )
         return [SettingError(name, given, "not a SQLite store URL", fix)]
     if path == MEMORY:
         return []

@@ -5,7 +5,9 @@
 run's own feeds were published: each file the publication log entered more than N days ago is
 deleted and a ``pruned`` entry appended for it (``wirecrawler.store.readers.prune``), so a reader
 following the log is told the file went on purpose. Files the log does not name are never touched.
-``python -m wirecrawler feeds prune --keep-days N`` does the same by hand.
+``python -m wirecrawler feeds prune --keep-days N`` does the same by hand. In the shared set-up
+(``WireConfig.shared``) it prunes the log in PostgreSQL and the objects it names, over
+connections of its own: the crawl's store is closed, and its lease ended, by then.
 """
 
 from __future__ import annotations
@@ -19,7 +21,8 @@ from scrapy.exceptions import NotConfigured
 
 from wirecrawler.config import WireConfig
 from wirecrawler.settingvalues import SettingsReader, read_strictly
-from wirecrawler.store.readers import LogUnreadable, prune
+from wirecrawler.store.readers import FeedPlace, LocalFeeds, LogUnreadable, SharedFeeds, prune
+from wirecrawler.store.seen import SeenStoreError
 
 logger = logging.getLogger(__name__)
 
@@ -53,17 +56,18 @@ class FeedRetention:
     appended to, is logged at ERROR with its path and stops the pruning, never the process.
     """
 
-    def __init__(self, crawler, config: RetentionConfig, feed_dir):
+    def __init__(self, crawler, config: RetentionConfig, wire: WireConfig):
         self.crawler = crawler
         self.keep_days = config.keep_days
-        self.feed_dir = feed_dir
+        self.wire = wire
+        self.feed_dir = wire.feed_root  # for messages: the folder, or s3://bucket/prefix
 
     @classmethod
     def from_crawler(cls, crawler):
         config = RetentionConfig.from_settings(crawler.settings)
         if config.keep_days == 0:
             raise NotConfigured  # no message: keeping files is the normal case, not worth a warning
-        extension = cls(crawler, config, WireConfig.from_settings(crawler.settings).feed_dir)
+        extension = cls(crawler, config, WireConfig.from_settings(crawler.settings))
         crawler.signals.connect(extension.engine_stopped, signal=signals.engine_stopped)
         return extension
 
@@ -77,7 +81,15 @@ class FeedRetention:
             stats.inc_value(STAT)
 
         try:
-            result = prune(self.feed_dir, self.keep_days, datetime.now(UTC), on_pruned=count)
+            place = self._place()
+        except SeenStoreError as exc:
+            logger.error("Feed retention could not open %s, nothing pruned: %s", self.feed_dir, exc)
+            return
+        try:
+            result = prune(place, self.keep_days, datetime.now(UTC), on_pruned=count)
+        except SeenStoreError as exc:  # the shared store or object storage gone mid-prune
+            logger.error("Feed retention stopped after pruning %d files: %s", len(pruned), exc)
+            return
         except OSError as exc:
             logger.error(
                 "Feed retention stopped after pruning %d files: %s: %s",
@@ -89,6 +101,8 @@ class FeedRetention:
         except LogUnreadable as exc:
             logger.error("Feed retention could not read the publication log, nothing pruned: %s", exc)
             return
+        finally:
+            place.close()
         for problem in result.problems:
             logger.warning("Feed retention in %s: %s", self.feed_dir, problem)
         missing = sum(file.was_missing for file in pruned)
@@ -99,3 +113,16 @@ class FeedRetention:
             self.feed_dir,
             f" ({missing} of them were missing already)" if missing else "",
         )
+
+    def _place(self) -> FeedPlace:
+        if not self.wire.shared:
+            return LocalFeeds(self.wire.feed_dir)
+        from wirecrawler.store.objects import ObjectFeeds
+        from wirecrawler.store.pgstore import SharedStore
+
+        store = SharedStore.open(self.wire.seen_store)
+        try:
+            return SharedFeeds(store, ObjectFeeds.connect(self.wire.feed_objects))
+        except BaseException:
+            store.close()
+            raise

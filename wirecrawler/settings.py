@@ -87,7 +87,12 @@ EXTENSIONS = {
 }
 
 # --- Feeds (docs/CONTRACT.md): one file per kind and run. Scrapy merges -O/-o into FEEDS: they add a file.
-FEED_STORAGES = {"file": "wirecrawler.feeds.FileFeedStorage", "": "wirecrawler.feeds.FileFeedStorage"}
+# s3: the per-kind feeds of the shared set-up (WIRECRAWLER_FEED_DIR=s3://…); other s3:// feeds stay Scrapy's.
+FEED_STORAGES = {
+    "file": "wirecrawler.feeds.FileFeedStorage",
+    "": "wirecrawler.feeds.FileFeedStorage",
+    "s3": "wirecrawler.objectfeeds.ObjectFeedStorage",
+}
 FEED_URI_PARAMS = "wirecrawler.feeds.uri_params"
 FEED_EXPORT_ENCODING = "utf-8"
 FEED_EXPORTERS = {name: "wirecrawler.exporters.RecordLinesExporter" for name in ("jsonlines", "jsonl", "jl")}

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 from itemadapter import ItemAdapter
 from scrapy import Request, signals
-from scrapy.exceptions import DropItem
+from scrapy.exceptions import CloseSpider, DropItem
 from scrapy.http import HtmlResponse
 
 from tests.runstats import healthy_stats
@@ -288,3 +288,24 @@ def test_a_run_that_linked_new_articles_and_read_none_fails(make_crawler):
     crawler.stats.set_value("wirecrawler/articles_not_fetched", 0)
     verdict.spider_closed(spider=crawler.spider, reason="finished")
     assert verdict.failures() == []
+
+
+@pytest.mark.parametrize(
+    ("store", "refused_as", "said"),
+    [
+        # Nothing listens on port 1: a server that cannot be reached now, a run to try again later.
+        ("postgresql://wire@127.0.0.1:1/wirecrawler", "seen_store_unavailable",
+         "cannot reach the shared store postgresql://wire@127.0.0.1:1/wirecrawler: connection failed"),
+        # A URL libpq cannot parse is shown by its scheme only: it may hold a password.
+        ("postgresql://wire:secret@127.0.0.1:1/wirecrawler?no_such_option=1", "seen_store_unusable",
+         'cannot use the shared store URL postgresql://…: invalid URI query parameter: "no_such_option"'),
+    ],
+)  # fmt: skip
+def test_a_shared_store_that_cannot_be_used_refuses_the_crawl_before_it_fetches(make_crawler, store, refused_as, said):
+    crawler = make_crawler(WIRECRAWLER_SEEN_STORE=store, WIRECRAWLER_FEED_DIR="s3://bucket/feeds")
+    extension = crawler.get_extension(SeenStoreExtension)
+    assert extension.store is None and extension.objects is None
+    with pytest.raises(CloseSpider) as refused:
+        extension.refuse_to_start(spider=None)
+    assert refused.value.reason == refused_as
+    assert crawler.stats.get_value("wirecrawler/not_started").startswith(said)

@@ -42,6 +42,7 @@ BAD = {
     "WIRECRAWLER_MAX_RUN_GAP_MINUTES": "-1",
     "WIRECRAWLER_FAIL_ON_RUN_GAP": "yes",
     "WIRECRAWLER_STATUS_PAGE": "on",
+    "WIRECRAWLER_LEASE_SECONDS": "1",
 }
 # Bad only together with another setting.
 BAD_WITH = {"WIRECRAWLER_RENDER_CHROMIUM": ("/nonexistent/chromium", {"WIRECRAWLER_RENDER": "1"})}
@@ -132,6 +133,34 @@ def test_a_kind_folder_or_the_reports_folder_that_is_a_file_is_found(tmp_path):
     assert found.reports_dir is None
 
 
+def test_the_shared_set_up_checks_its_local_folders_and_leaves_the_servers_to_the_crawl(tmp_path):
+    found = preflight.inspect(
+        settings_for(
+            tmp_path, WIRECRAWLER_SEEN_STORE="postgresql://wire@127.0.0.1:1/seen", WIRECRAWLER_FEED_DIR="s3://bucket/feeds"
+        )
+    )
+    assert found.problems == []
+    # The reports stay on the host, in its state directory; no local folder is named after the bucket.
+    assert found.reports_dir == tmp_path / "state" / "feeds" / "reports"
+    assert sorted(str(path.relative_to(tmp_path)) for path in tmp_path.rglob("*")) == [
+        "state", "state/feeds", "state/feeds/reports"
+    ]  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    ("given", "named", "problem"),
+    [
+        ({"WIRECRAWLER_FEED_DIR": "s3://bucket/feeds"}, "WIRECRAWLER_FEED_DIR",
+         "feeds in object storage need the shared store, whose log publishes them"),
+        ({"WIRECRAWLER_SEEN_STORE": "postgresql://wire@db/seen"}, "WIRECRAWLER_SEEN_STORE",
+         "the shared store publishes to object storage, not a local folder"),
+    ],
+)  # fmt: skip
+def test_half_a_shared_set_up_is_refused(tmp_path, given, named, problem):
+    found = preflight.inspect(settings_for(tmp_path, **given))
+    assert [(p.name, p.problem) for p in found.problems] == [(named, problem)]
+
+
 def test_a_seen_store_that_is_a_folder_is_found(tmp_path):
     (tmp_path / "store").mkdir()
     found = preflight.inspect(settings_for(tmp_path, WIRECRAWLER_SEEN_STORE=f"sqlite:///{tmp_path}/store"))
@@ -152,7 +181,10 @@ def test_other_entry_points_are_stopped_by_the_preflight_extension_before_the_se
 # --- The verdict of a crawl that did not start, or failed for a cause it can name.
 
 
-@pytest.mark.parametrize(("reason", "status"), [("seen_store_busy", EX_TEMPFAIL), ("seen_store_unusable", EX_CONFIG)])
+@pytest.mark.parametrize(
+    ("reason", "status"),
+    [("seen_store_busy", EX_TEMPFAIL), ("seen_store_unavailable", EX_TEMPFAIL), ("seen_store_unusable", EX_CONFIG)],
+)
 def test_a_crawl_refused_while_opening_runs_no_monitors_and_says_the_refusal_last(make_crawler, caplog, reason, status):
     crawler = make_crawler(spider_args={})
     verdict = crawler.get_extension(RunVerdict)

@@ -135,6 +135,23 @@ def test_usage_errors_exit_2(feed_dir, args):
     assert len(PublicationLog(feed_dir).entries()) == 3
 
 
+def test_a_shared_feed_place_needs_a_postgresql_store_and_a_local_one_none(feed_dir):
+    """Usage errors, found before any server is asked: no store URL is ever shown, it may hold a password."""
+    shared = "feeds: s3://wire/feeds is a shared feed place, whose publication log is in a PostgreSQL store: "
+    done = feeds("--feed-dir", "s3://wire/feeds", "list")  # the project's store: SQLite, the default
+    assert (done.returncode, done.stdout) == (2, "")
+    assert done.stderr.startswith(shared) and "(the setting WIRECRAWLER_SEEN_STORE is a sqlite:// URL)" in done.stderr
+    done = feeds("--feed-dir", "s3://wire/feeds", "--store", "mysql://wire:secret@db/wire", "verify")
+    assert (done.returncode, done.stderr.startswith(shared)) == (2, True)
+    assert "(--store is a mysql:// URL)" in done.stderr and "secret" not in done.stderr
+    done = feeds("--feed-dir", str(feed_dir), "--store", "postgresql://wire:secret@db/wire", "list")
+    assert (done.returncode, done.stdout) == (2, "")
+    assert done.stderr == (
+        f"feeds: --store is for a shared feed place (s3://bucket/prefix), whose log is in that store: "
+        f"the log of {feed_dir} is {feed_dir / LOG_NAME}\n"
+    )
+
+
 def test_the_default_feed_directory_is_the_projects_feeds_found_from_below(tmp_path, monkeypatch):
     project = tmp_path / "project"
     (project / "deep" / "below").mkdir(parents=True)

@@ -66,7 +66,7 @@ def apt_calls(calls: list[list[str]]) -> list[list[str]]:
 
 
 def test_installs_only_the_missing_packages_without_recommends_and_says_so_first(tmp_path):
-    done, calls = make_system_deps(tmp_path, installed={"logrotate"})
+    done, calls = make_system_deps(tmp_path, installed={"logrotate", "postgresql"})
     assert done.returncode == 0, done.stderr
     first = done.stdout.splitlines()[0]
     assert first == (
@@ -87,14 +87,14 @@ def test_installs_only_the_missing_packages_without_recommends_and_says_so_first
 
 def test_nothing_missing_runs_no_apt_at_all(tmp_path):
     done, calls = make_system_deps(
-        tmp_path, installed={"chromium", "logrotate", "prometheus", "prometheus-node-exporter"}
+        tmp_path, installed={"chromium", "logrotate", "postgresql", "prometheus", "prometheus-node-exporter"}
     )
     assert (done.returncode, done.stdout, done.stderr) == (0, "", "")
     assert apt_calls(calls) == []
 
 
 def test_not_root_says_what_to_install_and_installs_nothing(tmp_path):
-    done, calls = make_system_deps(tmp_path, installed={"chromium", "logrotate"}, uid=1000)
+    done, calls = make_system_deps(tmp_path, installed={"chromium", "logrotate", "postgresql"}, uid=1000)
     assert done.returncode != 0
     assert (
         "missing Debian packages: prometheus prometheus-node-exporter "

@@ -24,9 +24,12 @@ PURE = [
     "wirecrawler.runs.statuspage",
     "wirecrawler.settingvalues",
     "wirecrawler.items",
+    "wirecrawler.backfill.plan",
+    "wirecrawler.backfill.state",
+    "wirecrawler.backfill.progress",
     "testsites",
 ]
-SUBPACKAGES = ["portal", "news", "store", "runs", "render", "local"]
+SUBPACKAGES = ["portal", "news", "store", "runs", "render", "local", "backfill"]
 
 # Imports the named modules in a fresh interpreter in which Scrapy cannot be imported.
 IMPORT_WITHOUT_SCRAPY = """

@@ -1,9 +1,12 @@
-"""Reading a feed directory through its publication log (``wirecrawler.store.readers``), on real files."""
+"""Reading a feed place through its publication log (``wirecrawler.store.readers``): a feed directory
+on real files; the shared place's path safety and missing objects on in-memory stand-ins for its
+store and object storage (its tests against real servers are with ``wirecrawler.store.pgstore``'s)."""
 
 from __future__ import annotations
 
 import json
 from datetime import UTC, datetime, timedelta
+from hashlib import sha256
 from pathlib import Path
 
 import pytest
@@ -12,6 +15,7 @@ from wirecrawler.store import publog
 from wirecrawler.store.publog import LOG_NAME, PRUNED, PUBLISHED, Entry, PublicationLog
 from wirecrawler.store.readers import (
     LogUnreadable,
+    SharedFeeds,
     describe,
     follow,
     list_entries,
@@ -378,3 +382,119 @@ def test_a_damaged_line_inside_the_log_is_said_so(feeds):
     for read in (list_entries, verify, lambda d: read_after(d, 0), lambda d: prune(d, 1, DAY0)):
         with pytest.raises(LogUnreadable, match=LOG_NAME):
             read(feeds)
+
+
+# --- the shared place: the log in a PostgreSQL store, the files in object storage
+
+
+class MemoryStore:
+    """``SharedStore`` as ``SharedFeeds`` uses it, its log a list."""
+
+    location = "postgresql://wire@127.0.0.1:5432/wire"
+
+    def __init__(self, log: list[Entry]):
+        self.log = log
+
+    def entries(self) -> list[Entry]:
+        return list(self.log)
+
+    def last_seq(self) -> int:
+        return self.log[-1].seq if self.log else 0
+
+    def append_pruned(self, published: Entry) -> Entry:
+        entry = Entry(seq=self.last_seq() + 1, event=PRUNED, path=published.path, at=iso(DAY0), of_seq=published.seq)
+        self.log.append(entry)
+        return entry
+
+
+class MemoryObjects:
+    """``ObjectFeeds`` as ``SharedFeeds`` uses it: objects by path, and every path it was asked for."""
+
+    url = "s3://wire/feeds"
+
+    def __init__(self, objects: dict[str, bytes]):
+        self.objects = objects
+        self.asked: list[str] = []
+
+    def read(self, path: str) -> bytes:
+        self.asked.append(path)
+        if path not in self.objects:
+            raise FileNotFoundError(f"{self.url}/{path}: no such object")
+        return self.objects[path]
+
+    def exists(self, path: str) -> bool:
+        self.asked.append(path)
+        return path in self.objects
+
+    def delete(self, path: str) -> None:  # as S3: no error for a missing object
+        self.asked.append(path)
+        self.objects.pop(path, None)
+
+
+def shared_feeds(*files: tuple[str, datetime], missing: tuple[str, ...] = ()) -> SharedFeeds:
+    """Each (path, at) published in turn, one record each; the objects of *missing* left out."""
+    log, objects = [], {}
+    for seq, (path, at) in enumerate(files, start=1):
+        data = (json.dumps(record("lead", seq)) + "\n").encode("utf-8")
+        log.append(
+            Entry(seq=seq, event=PUBLISHED, path=path, at=iso(at), kind="lead", records=1, bytes=len(data),
+                  sha256=sha256(data).hexdigest(), run=iso(at))
+        )  # fmt: skip
+        if path not in missing:
+            objects[path] = data
+    return SharedFeeds(MemoryStore(log), MemoryObjects(objects))
+
+
+RECENT = "leads/2026-11-11T10-00-00Z.jsonl"
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        "../precious.jsonl", "leads/../../precious.jsonl", "/leads/a.jsonl", "leads\\a.jsonl", "leads/a\0.jsonl", "",
+        "leads//a.jsonl", "./leads/a.jsonl", "leads/./a.jsonl", "leads/", LOG_NAME,
+    ],  # fmt: skip
+)
+def test_the_shared_place_asks_the_object_storage_for_no_path_but_a_plain_relative_one(path):
+    place = shared_feeds((path, DAY0), (RECENT, DAY0 + timedelta(days=10)))
+    reading = read_after(place, 0)
+    assert numbers(reading.records) == [2]  # the plain path is read all the same
+    assert [(p.seq, "not followed" in p.what) for p in reading.problems] == [(1, True)]
+    assert [(p.seq, "not followed" in p.what) for p in verify(place).problems] == [(1, True)]
+    pruning = prune(place, 5, DAY0 + timedelta(days=10))
+    assert pruning.pruned == [] and [p.seq for p in pruning.problems] == [1]
+    assert set(place.objects.asked) == {RECENT} and len(place.store.log) == 2
+
+
+def test_a_shared_object_missing_without_a_pruned_entry_is_reported_lost():
+    place = shared_feeds(("leads/a.jsonl", DAY0), (RECENT, DAY0), missing=("leads/a.jsonl",))
+    reading = read_after(place, 0)
+    assert numbers(reading.records) == [2]
+    assert [(p.seq, p.what) for p in reading.problems] == [
+        (1, "missing, and no entry says it was pruned: its records are lost to this reader")
+    ]
+    assert [str(p) for p in verify(place).problems] == ["seq 1 leads/a.jsonl: missing, and no entry says it was pruned"]
+
+
+def test_the_shared_prune_enters_an_object_missing_already():
+    place = shared_feeds(("leads/a.jsonl", DAY0), ("leads/b.jsonl", DAY0), missing=("leads/b.jsonl",))
+    result = prune(place, 5, DAY0 + timedelta(days=10))
+    assert [(p.published.seq, p.pruned.seq, p.was_missing) for p in result.pruned] == [(1, 3, False), (2, 4, True)]
+    assert place.objects.objects == {}
+    assert [(e.seq, e.of_seq) for e in place.store.log if e.event == PRUNED] == [(3, 1), (4, 2)]
+    assert verify(place).problems == []
+
+
+def test_two_shared_prunes_at_once_enter_each_object_once():
+    """Another prune deletes and enters an object while this one runs: its last seq tells this one to look again."""
+    place = shared_feeds(("leads/a.jsonl", DAY0), ("leads/b.jsonl", DAY0), ("leads/c.jsonl", DAY0))
+
+    def meanwhile(done):
+        if done.published.seq == 1:
+            second = place.store.log[1]
+            place.objects.delete(second.path)
+            place.store.append_pruned(second)
+
+    result = prune(place, 5, DAY0 + timedelta(days=10), on_pruned=meanwhile)
+    assert [p.published.seq for p in result.pruned] == [1, 3]
+    assert [(e.seq, e.of_seq) for e in place.store.log if e.event == PRUNED] == [(4, 1), (5, 2), (6, 3)]

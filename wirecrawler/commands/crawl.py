@@ -7,7 +7,8 @@ cron and the wrapper can tell:
 
 - 0: the run succeeded; 1: it failed (its last line and its report say why);
 - 2: a usage error (a bad ``-a`` argument), before anything starts;
-- 75: not started, another crawl holds the seen store (EX_TEMPFAIL, as the wrapper's lock);
+- 75: not started, another crawl holds the seen store or the shared store's lease, or the shared
+  store or object storage cannot be reached (EX_TEMPFAIL, as the wrapper's lock: try later);
 - 78: not started, the set-up is bad (EX_CONFIG): a setting, a path, Chromium (checked here,
   ``wirecrawler.preflight``, before the crawler is built), or an unusable seen store.
 """

@@ -69,33 +69,43 @@ class NotDemoFolder(Exception):
 
 
 def prepare_out(out: Path) -> None:
-    """Makes *out* the demo's folder, empty of the demo's entries; refuses anyone else's.
+    """Makes *out* the demo's folder (``prepare_demo_folder``). A demo from before the marker
+    left exactly its own entries, its first log among them: that folder is the demo's too."""
+    prepare_demo_folder(
+        out, MARKER, MARKER_TEXT, OWN_ENTRIES, "the demo",
+        older_demo=lambda names: "crawl-1.log" in names and set(names) <= set(OWN_ENTRIES),
+    )  # fmt: skip
 
-    A missing or empty folder becomes the demo's (the marker is written); a folder with the
-    marker has the demo's own entries removed; anything else is refused (``NotDemoFolder``).
-    Nothing outside ``OWN_ENTRIES`` is ever deleted, and an entry that is a symbolic link is
-    removed, not followed.
+
+def prepare_demo_folder(
+    out: Path, marker: str, marker_text: str, own_entries: tuple[str, ...], made_by: str,
+    *, older_demo=lambda names: False,
+) -> None:  # fmt: skip
+    """Makes *out* a demo's folder, empty of the demo's entries; refuses anyone else's.
+
+    A missing or empty folder becomes the demo's (the *marker* is written); a folder with the
+    marker, or whose entries *older_demo* accepts, has the demo's own entries removed; anything
+    else is refused (``NotDemoFolder``). Nothing outside *own_entries* is ever deleted, and an
+    entry that is a symbolic link is removed, not followed.
     """
     if out.exists() and not out.is_dir():
         raise NotDemoFolder(f"{out} is not a folder")
-    if out.is_dir() and not (out / MARKER).is_file():
+    if out.is_dir() and not (out / marker).is_file():
         foreign = sorted(entry.name for entry in out.iterdir())
-        # A demo from before the marker left exactly its own entries, its first log among them.
-        older_demo = "crawl-1.log" in foreign and set(foreign) <= set(OWN_ENTRIES)
-        if foreign and not older_demo:
+        if foreign and not older_demo(foreign):
             shown = ", ".join(foreign[:3]) + (f" and {len(foreign) - 3} more" if len(foreign) > 3 else "")
             raise NotDemoFolder(
-                f"{out} is not empty ({shown}) and the demo did not make it (no {MARKER} in it): "
+                f"{out} is not empty ({shown}) and {made_by} did not make it (no {marker} in it): "
                 "name a new or empty folder with --out"
             )
     out.mkdir(parents=True, exist_ok=True)
-    for name in OWN_ENTRIES:
+    for name in own_entries:
         entry = out / name
         if entry.is_dir() and not entry.is_symlink():
             shutil.rmtree(entry)
         elif entry.exists() or entry.is_symlink():
             entry.unlink()
-    (out / MARKER).write_text(MARKER_TEXT, encoding="utf-8")
+    (out / marker).write_text(marker_text, encoding="utf-8")
 
 
 def run_demo(site: Path, out: Path) -> int:

@@ -319,9 +319,19 @@ def parse_page(html: str, url: str) -> Page:
     return _parse(html, url)
 
 
+def _ends_as_html(html: str) -> bool:
+    """Whether ``</html>`` closes the page within its last ``_HTML_END_WINDOW`` characters."""
+    # The closing tag as nearly every page writes it, sought back from the end without copying
+    # the window, costs well under a microsecond; the case-blind regular expression over the
+    # window (10-16 µs) decides only the pages without it.
+    return html.rfind("</html>", max(len(html) - _HTML_END_WINDOW, 0)) >= 0 or bool(
+        _HTML_END.search(html[-_HTML_END_WINDOW:])
+    )
+
+
 def _parse(html: str, url: str, utf8: bytes | None = None) -> Page:
     page = Page(url=url)
-    if not _HTML_END.search(html[-_HTML_END_WINDOW:]):
+    if not _ends_as_html(html):
         page.fault = "truncated: the page ends before its closing </html>"
         return page
     root = _document(html, utf8)

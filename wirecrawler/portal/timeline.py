@@ -117,12 +117,29 @@ def finest(evidence: Iterable[TimeEvidence]) -> TimeEvidence | None:
 
 def local_iso(instant: datetime) -> str:
     """ "2026-11-24T09:50:00+01:00": minute resolution, Amsterdam offset of that instant."""
+    if instant.tzinfo is UTC:  # evidence is in UTC, and a run's records share a few hundred instants
+        return _local_iso_of_utc(instant)
     return _truncate(instant).astimezone(AMSTERDAM).isoformat(timespec="seconds")
 
 
 def utc_iso(instant: datetime) -> str:
     """ "2026-11-24T10:00:00Z"."""
+    if instant.tzinfo is UTC:  # a run's records share their pages' few Date values
+        return _utc_iso_of_utc(instant)
     return instant.astimezone(UTC).replace(microsecond=0).isoformat().replace("+00:00", "Z")
+
+
+# Only instants in UTC are remembered: two of them are equal exactly when they are the same
+# instant written the same way (an aware datetime in another zone compares equal to its UTC
+# instant, and the zone's fold would matter), so the cache gives what the function would.
+@lru_cache(maxsize=1024)
+def _local_iso_of_utc(instant: datetime) -> str:
+    return _truncate(instant).astimezone(AMSTERDAM).isoformat(timespec="seconds")
+
+
+@lru_cache(maxsize=256)
+def _utc_iso_of_utc(instant: datetime) -> str:
+    return instant.replace(microsecond=0).isoformat().replace("+00:00", "Z")
 
 
 # How far around a reference instant the labels read against it may reach: a Net binnen clock

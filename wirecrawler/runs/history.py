@@ -2,7 +2,8 @@
 
 ``<feed dir>/reports/<run start>.json`` is named like the run's feed files and written
 atomically (``wirecrawler.store.atomicfile``): when, what was read, parsed and published, the
-monitors' results, the failures and the exit status the crawl command exited with. The
+monitors' results, the failures and the exit status the crawl command exited with; under
+Scrapyd, also Scrapyd's id for the run (``scrapyd_job``), the key its operator finds it by. The
 history is the directory itself, cut to the newest reports after every run; the next run
 reads it to find when the previous successful run ended.
 
@@ -21,6 +22,7 @@ from typing import Any
 
 from wirecrawler.portal.timeline import parse_iso, utc_iso
 from wirecrawler.runs.checks import KINDS, RUN_GAP, Check, RunFigures
+from wirecrawler.runs.run import SCRAPYD_JOB
 from wirecrawler.settingvalues import SettingsReader, read_strictly
 from wirecrawler.store.atomicfile import write_new
 
@@ -70,10 +72,16 @@ def build_report(
     failures: list[str],
     exit_status: int,
 ) -> dict[str, Any]:
-    """The report of one run, as a JSON-ready dict."""
+    """The report of one run, as a JSON-ready dict.
+
+    Scrapyd's id for the run (in *job* under ``SCRAPYD_JOB``, from ``Run.job``) is a field of its
+    own, given only when there is one: the report's ``job`` is what runs of one job share, which
+    the status page and the next run's gap check group reports by."""
     gap_failures = {check.failure() for check in checks if check.name == RUN_GAP and not check.passed}
+    scrapyd_job = {SCRAPYD_JOB: job[SCRAPYD_JOB]} if SCRAPYD_JOB in job else {}
     return {
-        "job": job,
+        "job": _shared(job),
+        **scrapyd_job,
         "run_start": utc_iso(run_start),
         "run_end": utc_iso(run_end),
         "exit_status": exit_status,
@@ -144,5 +152,11 @@ def load_reports(reports_dir: Path) -> list[dict[str, Any]]:
 
 def previous_success_end(reports: list[dict[str, Any]], job: dict[str, str]) -> datetime | None:
     """When the latest run of *job* that did its work ended; None when no such run is on record."""
+    job = _shared(job)
     ends = [parse_iso(r["run_end"]) for r in reports if r.get("job") == job and r.get("crawl_succeeded") is True]
     return max(ends, default=None)
+
+
+def _shared(job: dict[str, str]) -> dict[str, str]:
+    """*job* without Scrapyd's id for one run: what every run of the job has in common."""
+    return {key: value for key, value in job.items() if key != SCRAPYD_JOB}

@@ -32,10 +32,14 @@ from wirecrawler.runs.signals import run_decided
 logger = logging.getLogger(__name__)
 
 EXIT_FAILED = 1  # the run failed: see its last line and its report
-EX_TEMPFAIL = 75  # not started: another crawl holds the seen store (as the deploy wrapper's lock)
+EX_TEMPFAIL = 75  # not started: another crawl holds the seen store (as the deploy wrapper's lock), or a server is down
 EX_CONFIG = 78  # not started: the set-up is bad (a setting, a path, Chromium, an unusable seen store)
 # Why a crawl closed while opening, before its engine ran, and the exit status each gives.
-REFUSED_STARTS = {"seen_store_busy": EX_TEMPFAIL, "seen_store_unusable": EX_CONFIG}
+REFUSED_STARTS = {
+    "seen_store_busy": EX_TEMPFAIL,
+    "seen_store_unavailable": EX_TEMPFAIL,  # the shared store or object storage cannot be reached
+    "seen_store_unusable": EX_CONFIG,
+}
 NOT_STARTED = "wirecrawler/not_started"  # stat: why, in one line (wirecrawler.extensions)
 
 

@@ -12,7 +12,7 @@ import logging
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from functools import cached_property
-from urllib.parse import urlsplit
+from urllib.parse import urlsplit, urlunsplit
 
 import scrapy
 from scrapy import signals
@@ -80,6 +80,16 @@ def _reasons(failed: ResponseFailed) -> str:
     return "; ".join(dict.fromkeys(said)) or "no reason given"
 
 
+def listing_page_url(start_url: str, page: int) -> str:
+    """Listing page *page* of the section whose first page is *start_url*: ``?page=N``, as the
+    site's pager links it (page 1 is the start URL itself)."""
+    if page == 1:
+        return start_url
+    parts = urlsplit(start_url)
+    query = [pair for pair in parts.query.split("&") if pair and not pair.startswith("page=")]
+    return urlunsplit(parts._replace(query="&".join([*query, f"page={page}"])))
+
+
 def _positive(name: str, value, convert):
     try:
         number = convert(value)
@@ -97,6 +107,8 @@ class CrawlArguments:
     start_url: str
     max_pages: int
     max_age: timedelta
+    job_id: str | None = None  # Scrapyd's id for the run: it gives every crawl it starts -a _job=<id>
+    first_page: int = 1  # the listing page the run starts at (the backfill's windows start deeper)
 
     @classmethod
     def parse(
@@ -105,6 +117,8 @@ class CrawlArguments:
         max_pages: int | str = DEFAULT_MAX_PAGES,
         max_age_hours: float | str = DEFAULT_MAX_AGE_HOURS,
         *args,
+        first_page: int | str = 1,
+        _job: str | None = None,
         **kwargs,
     ) -> CrawlArguments:
         """Raises ValueError naming the first bad argument."""
@@ -112,7 +126,10 @@ class CrawlArguments:
             # Scrapy would make each one an attribute, replacing the spider's own (-a run=x)
             # and reaching the feed URI parameters (-a run_start=../../x): refuse them.
             unknown = ", ".join(map(repr, [*args, *kwargs]))
-            raise ValueError(f"unknown spider arguments: {unknown}; it takes start_url, max_pages and max_age_hours")
+            raise ValueError(
+                f"unknown spider arguments: {unknown}; it takes start_url, max_pages, max_age_hours and first_page"
+                " (and _job, Scrapyd's job id)"
+            )
         parts = urlsplit(start_url)
         if parts.scheme not in ("http", "https") or not parts.hostname:
             raise ValueError(f"-a start_url must be an http(s) URL, not {start_url!r}")
@@ -120,6 +137,8 @@ class CrawlArguments:
             start_url=start_url,
             max_pages=_positive("max_pages", max_pages, int),
             max_age=timedelta(hours=_positive("max_age_hours", max_age_hours, float)),
+            job_id=_job,
+            first_page=_positive("first_page", first_page, int),
         )
 
 
@@ -143,7 +162,7 @@ class BuitenlandSpider(scrapy.Spider):
 
     @classmethod
     def _run_of(cls, arguments: CrawlArguments) -> Run:
-        return Run(spider=cls.name, start_url=arguments.start_url, started=datetime.now(UTC))
+        return Run(spider=cls.name, start_url=arguments.start_url, started=datetime.now(UTC), job_id=arguments.job_id)
 
     def __init__(self, *args, **kwargs):
         arguments = CrawlArguments.parse(*args, **kwargs)
@@ -151,6 +170,7 @@ class BuitenlandSpider(scrapy.Spider):
         self.run = self._run_of(arguments)
         self.max_pages = arguments.max_pages
         self.max_age = arguments.max_age
+        self.first_page = arguments.first_page
         self._book = StoryBook()
         # Before each callback Scrapy reads its source to see whether a generator returns a
         # value, and remembers the answer only while that callback object lives. A bound
@@ -178,7 +198,8 @@ class BuitenlandSpider(scrapy.Spider):
         return extension.store if extension else None
 
     async def start(self):
-        yield self._request(self.run.start_url, "listing", self.parse_listing, page_number=1)
+        url = listing_page_url(self.run.start_url, self.first_page)
+        yield self._request(url, "listing", self.parse_listing, page_number=self.first_page)
 
     def _request(self, url: str, kind: str, callback, **meta) -> scrapy.Request:
         return scrapy.Request(url, callback=callback, errback=self.request_failed, meta={PAGE_KIND: kind, **meta})
@@ -245,7 +266,7 @@ class BuitenlandSpider(scrapy.Spider):
         number = response.meta.get("page_number", 1)
         if page.next_page is None:
             logger.info("Listing page %d (%s) has no next page", number, response.url)
-        elif number >= self.max_pages:
+        elif number - self.first_page + 1 >= self.max_pages:
             logger.info("Stopping at listing page %d: max_pages=%d", number, self.max_pages)
         elif all_older_than(page.rows, reference, self.max_age):
             logger.info("Stopping at listing page %d: every row is older than %s", number, self.max_age)

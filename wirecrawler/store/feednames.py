@@ -29,3 +29,15 @@ def feed_uri_params(scrapy_params: dict, *, feed_dir: str, run_start: str) -> di
         if not text or text in (".", "..") or any(c in text for c in "/\\\0"):
             raise ValueError(f"feed URI parameter %({key})s is not a plain file name: {text!r}")
     return {**names, "feed_dir": feed_dir}
+
+
+def kind_folders(feeds: dict) -> list[str]:
+    """The folders, relative to the feed directory, of the per-kind feeds in *feeds* (``FEEDS``
+    entries with a ``wirecrawler_kind`` under ``%(feed_dir)s``)."""
+    prefix = "%(feed_dir)s/"
+    folders = set()
+    for uri, options in feeds.items():
+        uri = str(uri)
+        if (options or {}).get("wirecrawler_kind") and uri.startswith(prefix) and "/" in uri[len(prefix) :]:
+            folders.add(uri[len(prefix) :].rsplit("/", 1)[0])
+    return sorted(folders)

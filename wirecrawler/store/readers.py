@@ -1,9 +1,20 @@
-"""Reading a feed directory as its publication log tells it: list, read after a cursor, verify, prune.
+"""Reading a feed place as its publication log tells it: list, read after a cursor, verify, prune.
 
-Every function here finds feed files through the log (``wirecrawler.store.publog``) and never
-by listing a directory: a file the log does not name (a temporary file, a report, a stray copy)
-is neither read, verified nor deleted. A path in the log that would leave the feed directory
-is refused, not followed.
+A feed place is where feed files and their publication log are. There are two kinds, and every
+function here works the same on either (``FeedPlace``, what the functions need of a place):
+
+- ``LocalFeeds``, one host's: a feed directory, the files under it and the log in its
+  ``publications.log`` (``wirecrawler.store.publog``). A ``Path`` given for a place stands for
+  the local place of that directory.
+- ``SharedFeeds``, several hosts': the log in the shared PostgreSQL store
+  (``wirecrawler.store.pgstore.SharedStore``), the files in S3-compatible object storage under
+  one bucket and prefix (``wirecrawler.store.objects.ObjectFeeds``). Its entries are the same
+  ``Entry`` objects and name the files by the same relative paths.
+
+Every function here finds feed files through the log and never by listing a directory or a
+bucket: a file the log does not name (a temporary file, a report, a stray copy) is neither
+read, verified nor deleted. A path in the log that would leave the feed place is refused, not
+followed: each place refuses it itself (``UnsafePath``), so no function can forget to.
 
 A reader keeps a cursor, the ``seq`` of the last entry it has taken in. ``read_after`` gives it
 the records of every file published after its cursor, in ``seq`` order, and the new cursor: the
@@ -11,7 +22,8 @@ log's last entry. A file published after the cursor whose file is gone (pruned o
 missing) or no longer what its entry says is a ``Problem``: its records are lost to that reader,
 which is told so rather than left to notice a gap.
 
-Plain Python with no Scrapy import.
+Plain Python with no Scrapy import; the shared place's store and storage are built by the caller,
+so nothing here needs psycopg or boto3.
 """
 
 from __future__ import annotations
@@ -23,13 +35,168 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from hashlib import sha256
 from pathlib import Path, PurePosixPath
+from typing import TYPE_CHECKING, Protocol
 
 from wirecrawler.store.atomicfile import fsync_dir
 from wirecrawler.store.publog import LOG_NAME, PRUNED, PUBLISHED, Entry, PublicationLog
 
+if TYPE_CHECKING:  # the caller builds them: psycopg and boto3 only for the shared place
+    from wirecrawler.store.objects import ObjectFeeds
+    from wirecrawler.store.pgstore import SharedStore
+
 
 class LogUnreadable(Exception):
     """The publication log has a complete line that is not an entry (a damaged disk, a hand edit)."""
+
+
+class UnsafePath(ValueError):
+    """A path in the log that a feed place does not follow: it would leave the place, or names the log."""
+
+
+class FeedPlace(Protocol):
+    """Where feed files and their publication log are: what the functions here need of a place."""
+
+    name: str  # the place, for messages: the feed directory, or s3://bucket/prefix
+    log_name: str  # its log, for messages: the log file, or the store's location (no password)
+
+    def has_log(self) -> bool:
+        """Whether the place has a log (a local one may have a log file with no entry yet)."""
+        ...
+
+    def entries(self) -> list[Entry]:
+        """The log's complete entries, in seq order; none when there is no log."""
+        ...
+
+    def log_mark(self) -> int:
+        """A cheap probe that changes whenever the log grows: read before the entries, it tells
+        whether they must be read again."""
+        ...
+
+    def read(self, path: str) -> bytes:
+        """The bytes of the file at *path* (as the log names it). ``FileNotFoundError`` when it is
+        not there, ``UnsafePath`` when the place does not follow *path*, ``OSError`` when it
+        cannot be read."""
+        ...
+
+    def delete(self, path: str) -> None:
+        """Deletes the file at *path* for good, before the log may say so. ``FileNotFoundError``
+        when it was not there, ``UnsafePath`` and ``OSError`` as ``read``."""
+        ...
+
+    def append_pruned(self, published: Entry) -> Entry:
+        """Appends the pruned entry of *published*'s file; returns it."""
+        ...
+
+    def close(self) -> None:
+        """Lets go of what the place holds open (the shared store's connection)."""
+        ...
+
+
+class LocalFeeds:
+    """A feed directory: the files under it, its log in ``publications.log`` there."""
+
+    def __init__(self, feed_dir: Path):
+        self.feed_dir = Path(feed_dir)
+        self.log = PublicationLog(self.feed_dir)
+        self.name = str(self.feed_dir)
+        self.log_name = str(self.log.path)
+
+    def has_log(self) -> bool:
+        return self.log.path.is_file()
+
+    def entries(self) -> list[Entry]:
+        """The log's complete entries, in order; none when there is no log. A torn last line is left out."""
+        try:
+            return self.log.entries()
+        except (ValueError, TypeError) as exc:  # a line that is no JSON, or a JSON object that is no entry
+            raise LogUnreadable(f"{self.log.path}: a line is not a publication entry: {exc}") from exc
+
+    def log_mark(self) -> int:
+        """The log file's size: every append changes it."""
+        try:
+            return self.log.path.stat().st_size
+        except FileNotFoundError:
+            return 0
+
+    def file_of(self, path: str) -> Path:
+        """The file at *path*; ``UnsafePath`` when *path* would leave the feed directory or names the log."""
+        pure = PurePosixPath(path)
+        leaves = not path or pure.is_absolute() or ".." in pure.parts or "\\" in path or "\0" in path
+        if leaves or pure.parts in ((), (LOG_NAME,)):
+            raise UnsafePath("its path leaves the feed directory or names the log")
+        return self.feed_dir.joinpath(*pure.parts)
+
+    def read(self, path: str) -> bytes:
+        return self.file_of(path).read_bytes()
+
+    def delete(self, path: str) -> None:
+        file = self.file_of(path)
+        file.unlink()
+        fsync_dir(file.parent)  # the file is gone for good before the log says so
+
+    def append_pruned(self, published: Entry) -> Entry:
+        return self.log.append_pruned(published)
+
+    def close(self) -> None:
+        """Nothing to close: each call opens and closes what it uses."""
+
+
+class SharedFeeds:
+    """The shared place: the log in the shared PostgreSQL store, the files in object storage."""
+
+    def __init__(self, store: SharedStore, objects: ObjectFeeds):
+        self.store = store
+        self.objects = objects
+        self.name = objects.url
+        self.log_name = store.location
+
+    def has_log(self) -> bool:
+        return self.store.last_seq() > 0
+
+    def entries(self) -> list[Entry]:
+        return self.store.entries()
+
+    def log_mark(self) -> int:
+        """The log's last seq: each append raises it."""
+        return self.store.last_seq()
+
+    @staticmethod
+    def key_of(path: str) -> str:
+        """*path* itself, once known to be a plain relative key; ``UnsafePath`` otherwise.
+
+        An object key is taken literally, where a file system would resolve ``.``, ``..`` and
+        ``//``: such a path could name another object than the file a local feed directory
+        would give for it, or one above the prefix, so it is refused. The log's name is
+        refused too, so that both places follow the same paths."""
+        parts = path.split("/")  # "" splits into [""]: an empty path has an empty part, as has "/abs"
+        plain = "\\" not in path and "\0" not in path and all(part not in ("", ".", "..") for part in parts)
+        if not plain or path == LOG_NAME:
+            raise UnsafePath(
+                "its path is no plain relative path (an empty, '.' or '..' part, a backslash, a NUL) or names the log"
+            )
+        return path
+
+    def read(self, path: str) -> bytes:
+        return self.objects.read(self.key_of(path))
+
+    def delete(self, path: str) -> None:
+        key = self.key_of(path)
+        # ObjectFeeds.delete is silent about a missing object, and prune must know one to enter it as missing.
+        if not self.objects.exists(key):
+            raise FileNotFoundError(f"{self.name}/{key}: no such object")
+        self.objects.delete(key)
+
+    def append_pruned(self, published: Entry) -> Entry:
+        return self.store.append_pruned(published)
+
+    def close(self) -> None:
+        self.objects.close()
+        self.store.close()
+
+
+def as_place(place: FeedPlace | Path) -> FeedPlace:
+    """*place*, or the local place of the feed directory *place* when it is a ``Path``."""
+    return LocalFeeds(place) if isinstance(place, Path) else place
 
 
 @dataclass(frozen=True)
@@ -98,19 +265,6 @@ class Pruning:
     problems: list[Problem]  # entries old enough that were left alone, and why
 
 
-def has_log(feed_dir: Path) -> bool:
-    return PublicationLog(feed_dir).path.is_file()
-
-
-def entries(feed_dir: Path) -> list[Entry]:
-    """The log's complete entries, in order; none when there is no log. A torn last line is left out."""
-    log = PublicationLog(feed_dir)
-    try:
-        return log.entries()
-    except (ValueError, TypeError) as exc:  # a line that is no JSON, or a JSON object that is no entry
-        raise LogUnreadable(f"{log.path}: a line is not a publication entry: {exc}") from exc
-
-
 def pruned_by(log_entries: list[Entry]) -> dict[int, int]:
     """The seq of each published entry whose file was pruned -> the seq of the first pruned entry for it."""
     found: dict[int, int] = {}
@@ -124,49 +278,38 @@ class _Prunings:
     """Which published entries a pruned entry names, from a log read once and read again only
     when a file turns out missing and the log has grown since (another prune may be at work)."""
 
-    def __init__(self, feed_dir: Path):
-        self.feed_dir = feed_dir
-        self.size = self._log_size()  # before reading: an append in between makes a needless re-read, no more
-        self.entries = entries(feed_dir)
+    def __init__(self, place: FeedPlace):
+        self.place = place
+        self.mark = place.log_mark()  # before reading: an append in between makes a needless re-read, no more
+        self.entries = place.entries()
         self.by_seq = pruned_by(self.entries)
-
-    def _log_size(self) -> int:
-        try:
-            return PublicationLog(self.feed_dir).path.stat().st_size
-        except FileNotFoundError:
-            return 0
 
     def of(self, seq: int, *, fresh: bool = False) -> int | None:
         """The seq of the entry that pruned *seq*'s file; *fresh*: as the log says now."""
-        if fresh and seq not in self.by_seq and self._log_size() != self.size:
-            self.size = self._log_size()
-            self.by_seq = pruned_by(entries(self.feed_dir))
+        if fresh and seq not in self.by_seq and (mark := self.place.log_mark()) != self.mark:
+            self.mark = mark
+            self.by_seq = pruned_by(self.place.entries())
         return self.by_seq.get(seq)
 
     def appended(self) -> None:
         """This process appended to the log: its growth so far is known."""
-        self.size = self._log_size()
+        self.mark = self.place.log_mark()
 
 
-def list_entries(feed_dir: Path) -> list[Listed]:
+def list_entries(place: FeedPlace | Path) -> list[Listed]:
     """Every entry of the log, in order, each published one with the seq that pruned its file, if any."""
-    log_entries = entries(feed_dir)
+    log_entries = as_place(place).entries()
     pruned = pruned_by(log_entries)
     return [Listed(entry, pruned.get(entry.seq) if entry.event == PUBLISHED else None) for entry in log_entries]
 
 
-def file_of(feed_dir: Path, entry: Entry) -> Path | None:
-    """The file an entry names, or None when its path would leave the feed directory or names the log."""
-    path = PurePosixPath(entry.path)
-    if not entry.path or path.is_absolute() or ".." in path.parts or "\\" in entry.path or "\0" in entry.path:
-        return None
-    if path.parts in ((), (LOG_NAME,)):
-        return None
-    return Path(feed_dir).joinpath(*path.parts)
+def _unsafe(entry: Entry, refusal: UnsafePath) -> Problem:
+    return Problem(f"{refusal}: not followed", entry.seq, entry.path)
 
 
-def _unsafe(entry: Entry) -> Problem:
-    return Problem("its path leaves the feed directory or names the log: not followed", entry.seq, entry.path)
+def _why(exc: OSError) -> str:
+    """What went wrong: the system's words, or the message of an error raised without them (object storage)."""
+    return exc.strerror or str(exc)
 
 
 def check_content(entry: Entry, data: bytes) -> tuple[tuple[str, ...], list[Problem]]:
@@ -207,28 +350,27 @@ def _lost(entry: Entry, why: str) -> Problem:
     return Problem(f"{why}: its records are lost to this reader", entry.seq, entry.path)
 
 
-def _read_file(feed_dir: Path, entry: Entry, prunings: _Prunings) -> FileRead:
+def _read_file(place: FeedPlace, entry: Entry, prunings: _Prunings) -> FileRead:
     if (by := prunings.of(entry.seq)) is not None:
         return FileRead(entry, problem=_lost(entry, f"pruned (seq {by})"))
-    file = file_of(feed_dir, entry)
-    if file is None:
-        return FileRead(entry, problem=_unsafe(entry))
     try:
-        data = file.read_bytes()
+        data = place.read(entry.path)
+    except UnsafePath as refusal:
+        return FileRead(entry, problem=_unsafe(entry, refusal))
     except FileNotFoundError:
         # Pruned since the log was read? A prune appends its entry once the file is gone.
         by = prunings.of(entry.seq, fresh=True)
         what = f"pruned (seq {by})" if by is not None else "missing, and no entry says it was pruned"
         return FileRead(entry, problem=_lost(entry, what))
     except OSError as exc:
-        return FileRead(entry, problem=Problem(f"cannot be read: {exc.strerror}", entry.seq, entry.path))
+        return FileRead(entry, problem=Problem(f"cannot be read: {_why(exc)}", entry.seq, entry.path))
     lines, problems = check_content(entry, data)
     if problems:
         return FileRead(entry, problem=_lost(entry, "not the file published: " + "; ".join(p.what for p in problems)))
     return FileRead(entry, lines)
 
 
-def follow(feed_dir: Path, after: int) -> tuple[int, list[Problem], Iterator[FileRead]]:
+def follow(place: FeedPlace | Path, after: int) -> tuple[int, list[Problem], Iterator[FileRead]]:
     """The new cursor, the cursor's own problem (if any), and the published files after *after*,
     read one by one as the iterator is taken (so a long log is not held in memory at once).
 
@@ -238,22 +380,23 @@ def follow(feed_dir: Path, after: int) -> tuple[int, list[Problem], Iterator[Fil
     """
     if after < 0:
         raise ValueError(f"a cursor is a seq, 0 or more, not {after}")
-    prunings = _Prunings(feed_dir)
+    place = as_place(place)
+    prunings = _Prunings(place)
     last = prunings.entries[-1].seq if prunings.entries else 0
     if after > last:
         problem = Problem(f"cursor {after} is past the log's last entry ({last}): a cursor of another feed directory?")
         return after, [problem], iter(())
     files = (
-        _read_file(feed_dir, entry, prunings)
+        _read_file(place, entry, prunings)
         for entry in prunings.entries
         if entry.seq > after and entry.event == PUBLISHED
     )  # fmt: skip
     return last, [], files
 
 
-def read_after(feed_dir: Path, after: int) -> Reading:
+def read_after(place: FeedPlace | Path, after: int) -> Reading:
     """The records of every file published after the cursor *after*, in seq order, and the new cursor."""
-    cursor, problems, files = follow(feed_dir, after)
+    cursor, problems, files = follow(place, after)
     read = []
     for file in files:
         if file.problem is not None:
@@ -263,27 +406,27 @@ def read_after(feed_dir: Path, after: int) -> Reading:
     return Reading(read, cursor, problems)
 
 
-def verify(feed_dir: Path) -> Verification:
+def verify(place: FeedPlace | Path) -> Verification:
     """Every published file not pruned, against its entry: there, same size and sha256, one line
     a record, each line a JSON object. Pruned files are not looked at."""
-    log_entries = entries(feed_dir)
+    place = as_place(place)
+    log_entries = place.entries()
     pruned = pruned_by(log_entries)
     result = Verification(checked=0)
     for entry in log_entries:
         if entry.event != PUBLISHED or entry.seq in pruned:
             continue
         result.checked += 1
-        file = file_of(feed_dir, entry)
-        if file is None:
-            result.problems.append(_unsafe(entry))
-            continue
         try:
-            data = file.read_bytes()
+            data = place.read(entry.path)
+        except UnsafePath as refusal:
+            result.problems.append(_unsafe(entry, refusal))
+            continue
         except FileNotFoundError:
             result.problems.append(Problem("missing, and no entry says it was pruned", entry.seq, entry.path))
             continue
         except OSError as exc:
-            result.problems.append(Problem(f"cannot be read: {exc.strerror}", entry.seq, entry.path))
+            result.problems.append(Problem(f"cannot be read: {_why(exc)}", entry.seq, entry.path))
             continue
         result.problems += check_content(entry, data)[1]
     return result
@@ -307,7 +450,7 @@ def check_keep_days(keep_days: float) -> float:
 
 
 def prune(
-    feed_dir: Path,
+    place: FeedPlace | Path,
     keep_days: float,
     now: datetime,
     on_pruned: Callable[[PrunedFile], None] | None = None,
@@ -317,15 +460,16 @@ def prune(
     missing already gets its entry too). Nothing the log does not name is deleted.
 
     *on_pruned* is called after each file's entry is appended. An ``OSError`` (a file that
-    cannot be deleted, a log that cannot be appended to) stops the prune and is raised, with the
-    files pruned before it reported already; a file deleted without its entry is found missing
-    and entered by the next prune. Running it again prunes nothing more.
+    cannot be deleted, a log that cannot be appended to), or the shared store's own error, stops
+    the prune and is raised, with the files pruned before it reported already; a file deleted
+    without its entry is found missing and entered by the next prune. Running it again prunes
+    nothing more.
     """
     if now.tzinfo is None:
         raise ValueError(f"now must be an aware datetime, not {now!r}")
     cutoff = now - timedelta(days=check_keep_days(keep_days))
-    log = PublicationLog(feed_dir)
-    prunings = _Prunings(feed_dir)
+    place = as_place(place)
+    prunings = _Prunings(place)
     live = {e.path: e.seq for e in prunings.entries if e.event == PUBLISHED and prunings.of(e.seq) is None}
     result = Pruning([], [])
     for entry in prunings.entries:
@@ -339,24 +483,21 @@ def prune(
             continue
         if not old:
             continue
-        file = file_of(feed_dir, entry)
-        if file is None:
-            result.problems.append(_unsafe(entry))
-            continue
         if live.get(entry.path, entry.seq) != entry.seq:
             what = f"a later entry (seq {live[entry.path]}) names the same file: kept"
             result.problems.append(Problem(what, entry.seq, entry.path))
             continue
         missing = False
         try:
-            file.unlink()
+            place.delete(entry.path)
+        except UnsafePath as refusal:
+            result.problems.append(_unsafe(entry, refusal))
+            continue
         except FileNotFoundError:
             if prunings.of(entry.seq, fresh=True) is not None:
                 continue  # another prune got there first and entered it
             missing = True
-        else:
-            fsync_dir(file.parent)  # the file is gone for good before the log says so
-        done = PrunedFile(entry, log.append_pruned(entry), missing)
+        done = PrunedFile(entry, place.append_pruned(entry), missing)
         prunings.appended()
         result.pruned.append(done)
         if on_pruned is not None:

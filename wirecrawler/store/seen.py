@@ -80,6 +80,10 @@ class SeenStoreBusy(SeenStoreError):
     """Another live crawl holds the store's lock."""
 
 
+class SeenStoreUnavailable(SeenStoreError):
+    """A store on a server (the shared store, object storage) cannot be reached now: try later."""
+
+
 def sqlite_path(url: str) -> str:
     """``sqlite:///relative/path``, ``sqlite:////absolute/path`` or ``sqlite:///:memory:``."""
     if not url.startswith(SCHEME) or len(url) == len(SCHEME):
