@@ -30,6 +30,7 @@ from wirecrawler.backfill import plan, progress
 from wirecrawler.backfill.plan import PlanError, Walk, Window
 from wirecrawler.backfill.progress import Published
 from wirecrawler.backfill.state import LOCK_NAME, LOG_NAME, STATE_NAME, BackfillState, StateError, load, save
+from wirecrawler.portal.timeline import utc_iso
 from wirecrawler.store.feednames import run_stamp
 
 logger = logging.getLogger("wirecrawler.backfill")
@@ -51,9 +52,6 @@ SCHEDULED_RUN_MAX = 15 * 60.0  # the longest wait for a scheduled crawl holding 
 def _utc_now() -> datetime:
     return datetime.now(UTC)
 
-
-def _iso(instant: datetime) -> str:
-    return instant.astimezone(UTC).replace(microsecond=0).isoformat().replace("+00:00", "Z")
 
 
 # --- The project's set-up, as a window's crawl will see it.
@@ -356,14 +354,14 @@ class Backfill:
                 state.next_page, state.windows_done + 1, self.walk.describe(), progress.describe(self.figures(state)),
             )  # fmt: skip
             return state
-        state = BackfillState.new(self.walk, _iso(_utc_now()))
+        state = BackfillState.new(self.walk, utc_iso(_utc_now()))
         self.save(state)
         logger.info("Walking %s, %d listing pages a window", self.walk.describe(), self.args.window)
         return state
 
     def save(self, state: BackfillState | None = None) -> None:
         state = state or self.state
-        state.updated = _iso(_utc_now())
+        state.updated = utc_iso(_utc_now())
         save(self.state_path, state)
 
     def figures(self, state: BackfillState | None = None, running_pages: int = 0, running_seconds: float = 0.0):
@@ -459,14 +457,14 @@ class Backfill:
         command = self.command(window)
         self.state.in_flight = {
             "window": window.number,
-            "started": _iso(_utc_now()),
+            "started": utc_iso(_utc_now()),
             "log_offset": progress.log_end(self.setup.publication_log),
         }
         self.save()
         started = time.monotonic()
         chunks: list[bytes] = []
         with self.log_path.open("ab") as log, self.log_path.open("rb") as tail:
-            header = f"{_iso(_utc_now())} [wirecrawler.backfill] INFO: {window.describe()}: {' '.join(command[1:])}\n"
+            header = f"{utc_iso(_utc_now())} [wirecrawler.backfill] INFO: {window.describe()}: {' '.join(command[1:])}\n"
             log.write(header.encode("utf-8"))
             log.flush()
             tail.seek(log.tell())

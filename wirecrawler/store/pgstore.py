@@ -36,11 +36,11 @@ import socket
 import time
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import UTC, datetime
 
 import psycopg
 from psycopg.conninfo import conninfo_to_dict
 
+from wirecrawler.portal.timeline import utc_iso
 from wirecrawler.store.publog import PRUNED, PUBLISHED, Entry
 from wirecrawler.store.seen import SeenStoreBusy, SeenStoreError, SeenStoreUnavailable
 
@@ -104,9 +104,6 @@ def redacted(url: str) -> str:
 def default_holder() -> str:
     return f"{socket.gethostname()}:{os.getpid()}"
 
-
-def _iso(at: datetime) -> str:
-    return at.astimezone(UTC).replace(microsecond=0).isoformat().replace("+00:00", "Z")
 
 
 @dataclass(frozen=True)
@@ -479,7 +476,7 @@ class SharedStore:
         cursor.execute("LOCK TABLE publications IN EXCLUSIVE MODE")
         seq = cursor.execute("SELECT coalesce(max(seq), 0) + 1 FROM publications").fetchone()[0]
         at = cursor.execute("SELECT clock_timestamp()").fetchone()[0]
-        entry = Entry(seq=seq, at=_iso(at), **fields)
+        entry = Entry(seq=seq, at=utc_iso(at), **fields)
         cursor.execute(
             "INSERT INTO publications (seq, event, path, at, kind, records, bytes, sha256, run, of_seq)"
             " VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s)",
@@ -510,7 +507,7 @@ class SharedStore:
             query = "SELECT seq, event, path, at, kind, records, bytes, sha256, run, of_seq FROM publications"
             rows = cursor.execute(query + (" WHERE path = %s" if path else "") + " ORDER BY seq", (path,) if path else ()).fetchall()
             return [
-                Entry(seq=seq, event=event, path=p, at=_iso(at), kind=kind, records=records, bytes=size,
+                Entry(seq=seq, event=event, path=p, at=utc_iso(at), kind=kind, records=records, bytes=size,
                       sha256=sha256, run=run, of_seq=of_seq)
                 for seq, event, p, at, kind, records, size, sha256, run, of_seq in rows
             ]  # fmt: skip
