@@ -74,6 +74,23 @@ class UnpublishedWithoutTraceback(logging.Filter):
 FEED_EXPORT_LOGGER = logging.getLogger(feedexport.__name__)
 
 
+def say_refusals_in_one_line() -> None:
+    """Installs ``UnpublishedWithoutTraceback`` on Scrapy's feed export logger, once."""
+    if not any(isinstance(f, UnpublishedWithoutTraceback) for f in FEED_EXPORT_LOGGER.filters):
+        FEED_EXPORT_LOGGER.addFilter(UnpublishedWithoutTraceback())
+
+
+def check_not_held_back(feed: str, kind: str, journal: SeenStoreExtension | None) -> None:
+    """Raises ``HeldBack`` when the *kind* feed *feed* waits for a kind (``WAITS_FOR``) that this
+    run emitted and did not publish."""
+    waits_for = WAITS_FOR.get(kind)
+    if waits_for is not None and journal is not None and journal.has_unpublished(waits_for):
+        raise HeldBack(
+            f"{feed}: not published, because this run's {waits_for} records were not: the next run"
+            f" would skip the pages of these {kind} records and the {waits_for} records only they show"
+        )
+
+
 class WatchedFile(io.BufferedRandom):
     """A feed's temporary file that remembers a failed write: Scrapy's feed exporter logs such
     an error and goes on with the next record, so the file may lack a record or hold part of one."""
@@ -126,8 +143,7 @@ class FileFeedStorage(feedexport.FileFeedStorage):
 
     @classmethod
     def from_crawler(cls, crawler, uri: str, *, feed_options: dict[str, Any] | None = None):
-        if not any(isinstance(f, UnpublishedWithoutTraceback) for f in FEED_EXPORT_LOGGER.filters):
-            FEED_EXPORT_LOGGER.addFilter(UnpublishedWithoutTraceback())
+        say_refusals_in_one_line()
         storage = cls(uri, feed_options=feed_options)
         storage.crawler = crawler
         return storage
@@ -172,7 +188,7 @@ class FileFeedStorage(feedexport.FileFeedStorage):
             os.fsync(file.fileno())
             super().store(file)  # Scrapy's own step: it closes the file
             if self.log is not None:
-                self._check_not_held_back()
+                check_not_held_back(str(self.target), self.kind, self.journal)
                 self.keys = record_keys(self.temp_path)
             # The journal is about to take the temporary file's existence as proof that the
             # feed was not published: its name must survive a power cut first.
@@ -196,14 +212,6 @@ class FileFeedStorage(feedexport.FileFeedStorage):
         fsync_dir(self.target.parent)
         if self.log is not None:
             self.log.append_published(published, kind=self.kind, records=len(self.keys), run=self.run)
-
-    def _check_not_held_back(self) -> None:
-        waits_for = WAITS_FOR.get(self.kind)
-        if waits_for is not None and self.journal is not None and self.journal.has_unpublished(waits_for):
-            raise HeldBack(
-                f"{self.target}: not published, because this run's {waits_for} records were not: the next run"
-                f" would skip the pages of these {self.kind} records and the {waits_for} records only they show"
-            )
 
     def _link_unclaimed_name(self) -> Path:
         """Publishes the temporary file under the first free name; a link never replaces a file."""

@@ -25,14 +25,7 @@ from scrapy.extensions import feedexport
 
 from wirecrawler.config import WireConfig
 from wirecrawler.extensions import SeenStoreExtension
-from wirecrawler.feeds import (
-    FEED_EXPORT_LOGGER,
-    KIND_OPTION,
-    WAITS_FOR,
-    HeldBack,
-    UnpublishedWithoutTraceback,
-    WatchedFile,
-)
+from wirecrawler.feeds import KIND_OPTION, WatchedFile, check_not_held_back, say_refusals_in_one_line
 from wirecrawler.runs.run import run_of
 from wirecrawler.store.atomicfile import unclaimed_names
 from wirecrawler.store.faults import crash_point
@@ -65,8 +58,7 @@ class ObjectFeedStorage:
     def from_crawler(cls, crawler, uri: str, *, feed_options: dict[str, Any] | None = None):
         if not (feed_options or {}).get(KIND_OPTION):
             return feedexport.S3FeedStorage.from_crawler(crawler, uri, feed_options=feed_options)
-        if not any(isinstance(f, UnpublishedWithoutTraceback) for f in FEED_EXPORT_LOGGER.filters):
-            FEED_EXPORT_LOGGER.addFilter(UnpublishedWithoutTraceback())
+        say_refusals_in_one_line()
         return cls(uri, crawler, feed_options=feed_options)
 
     @cached_property
@@ -95,7 +87,7 @@ class ObjectFeedStorage:
                 raise InvalidFeedFile(f"{self.temp_path}: a write failed ({self.file.failed_write}); not published")
             if not file.closed:
                 file.close()
-            self._check_not_held_back()
+            check_not_held_back(self.path, self.kind, self.journal)
             self.keys = record_keys(self.temp_path)
             size, sha256 = file_digest(self.temp_path)
             self.published_path, added = self._publish(size, sha256)
@@ -109,14 +101,6 @@ class ObjectFeedStorage:
             "Published %s/%s (%d records); shared store %s: %d new ids committed",
             self.journal.objects.url, self.published_path, len(self.keys), self.journal.store.location, added,
         )  # fmt: skip
-
-    def _check_not_held_back(self) -> None:
-        waits_for = WAITS_FOR.get(self.kind)
-        if waits_for is not None and self.journal.has_unpublished(waits_for):
-            raise HeldBack(
-                f"{self.path}: not published, because this run's {waits_for} records were not: the next run"
-                f" would skip the pages of these {self.kind} records and the {waits_for} records only they show"
-            )
 
     def _publish(self, size: int, sha256: str) -> tuple[str, int]:
         """Under the first free name: record it as pending, upload, commit; the name and the ids new."""

@@ -455,7 +455,12 @@ class SharedStore:
                 " deleted; its %d records will be emitted again",
                 objects.url, pending.path, pending.epoch, pending.pairs,
             )  # fmt: skip
-        named = {entry.path for entry in self.entries() if entry.event == PUBLISHED}
+        named = {
+            path
+            for (path,) in self._transaction(
+                lambda c: c.execute("SELECT path FROM publications WHERE event = 'published'").fetchall(), atomic=False
+            )
+        }
         for folder in sorted(set(folders)):
             for path, _ in objects.listed(folder):
                 if path not in named and path.endswith(".jsonl"):
