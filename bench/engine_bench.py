@@ -13,7 +13,7 @@ isolates the engine.
 
 Measured: CPU µs per page of both on a sample of the big site's pages (interleaved repeats,
 as ``parse_bench``), the bare tree building of both, and the pages on which the two give
-different ``Page`` objects, over the big site, the sample site, ``../shared/site`` and the
+different ``Page`` objects, over the big site, the sample site and the
 bad-input corpus (``tests/corpus``: its pages served inside the sample site, its broken
 listing pages, and every corpus file read on its own). Beside them, a probe that is not part
 of the issue's bar: big-site pages broken in 16 ways (``MUTATIONS``), to show where HTML5 tree
@@ -36,7 +36,7 @@ from lxml import etree
 from selectolax.lexbor import LexborHTMLParser, LexborNode
 
 from bench import bigsite
-from bench.harness import ROOT, save, say, spread
+from bench.harness import save, say, spread
 from bench.parse_bench import BASE, compare, load_site, timed
 from wirecrawler.portal import pages, selectors
 from wirecrawler.portal.decoding import decode_html
@@ -361,9 +361,6 @@ def corpus_pages(work: Path) -> list[tuple[str, str, bytes, str | None]]:
     if Path(SAMPLE_SITE).resolve() != site:
         for path in sorted(Path(SAMPLE_SITE).rglob("*.html")):
             found.append(("sample site", _site_url(path, Path(SAMPLE_SITE)), path.read_bytes(), None))
-    shared = ROOT.parent / "shared" / "site"
-    for path in sorted(shared.rglob("*.html")) if shared.is_dir() else ():
-        found.append(("shared site", _site_url(path, shared), path.read_bytes(), None))
     return found
 
 
